@@ -1,0 +1,53 @@
+package v1beta
+
+import (
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/conversion"
+
+	"github.com/autobusi/cicd-apiserver/apis/cicd"
+)
+
+// Convert_v1beta_JenkinsService_To_cicd_JenkinsService drops the v1alpha round-trip
+// annotations a v1beta client may have copied from a v1alpha object: they are
+// never stored.
+func Convert_v1beta_JenkinsService_To_cicd_JenkinsService(in *JenkinsService, out *cicd.JenkinsService, s conversion.Scope) error {
+	if err := autoConvert_v1beta_JenkinsService_To_cicd_JenkinsService(in, out, s); err != nil {
+		return err
+	}
+	out.Annotations = cicd.WithoutPreservationAnnotations(out.Annotations)
+	return nil
+}
+
+// Convert_cicd_JenkinsService_To_v1beta_JenkinsService never shows the v1alpha
+// round-trip annotations.
+func Convert_cicd_JenkinsService_To_v1beta_JenkinsService(in *cicd.JenkinsService, out *JenkinsService, s conversion.Scope) error {
+	if err := autoConvert_cicd_JenkinsService_To_v1beta_JenkinsService(in, out, s); err != nil {
+		return err
+	}
+	out.Annotations = cicd.WithoutPreservationAnnotations(out.Annotations)
+	return nil
+}
+
+// Convert_v1beta_JenkinsServiceResources_To_cicd_JenkinsServiceResources maps unset
+// (nil) quantities to zero; defaulting has filled them before a conversion that
+// matters.
+func Convert_v1beta_JenkinsServiceResources_To_cicd_JenkinsServiceResources(in *JenkinsServiceResources, out *cicd.JenkinsServiceResources, _ conversion.Scope) error {
+	out.CPU = quantityOrZero(in.CPU)
+	out.Memory = quantityOrZero(in.Memory)
+	return nil
+}
+
+// Convert_cicd_JenkinsServiceResources_To_v1beta_JenkinsServiceResources always sets
+// both quantities.
+func Convert_cicd_JenkinsServiceResources_To_v1beta_JenkinsServiceResources(in *cicd.JenkinsServiceResources, out *JenkinsServiceResources, _ conversion.Scope) error {
+	cpu, memory := in.CPU.DeepCopy(), in.Memory.DeepCopy()
+	out.CPU, out.Memory = &cpu, &memory
+	return nil
+}
+
+func quantityOrZero(q *resource.Quantity) resource.Quantity {
+	if q == nil {
+		return resource.Quantity{}
+	}
+	return q.DeepCopy()
+}
