@@ -1,0 +1,85 @@
+// Package initializer hands the shared resources of the cicd-apiserver to the
+// admission plugins that ask for them through the Wants* interfaces below.
+package initializer
+
+import (
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"k8s.io/apiserver/pkg/admission"
+
+	informers "github.com/autobusi/cicd-apiserver/generated/informers/externalversions"
+)
+
+// Config is what the initializer hands out.
+type Config struct {
+	// Informers is the shared informer factory of our own API group. Plugins
+	// register their informers on it when they are initialized, so the server
+	// must start it after the admission chain has been built (a post-start
+	// hook does that).
+	Informers informers.SharedInformerFactory
+	// Etcd is a client of the etcd that stores JenkinsServices.
+	Etcd *clientv3.Client
+	// ObjectKeyPrefix is the etcd key prefix of stored JenkinsServices, ending
+	// in "/": an object's key is ObjectKeyPrefix + namespace + "/" + name.
+	ObjectKeyPrefix string
+	// ReservationKey is the etcd key of the admission's reservation record. It
+	// must not lie under ObjectKeyPrefix.
+	ReservationKey string
+	// MaxJenkinsServices is the limit on JenkinsServices in the whole
+	// system; 0 means unlimited.
+	MaxJenkinsServices int
+}
+
+// WantsJenkinsServiceInformerFactory is implemented by plugins that read
+// JenkinsServices through the shared informer factory.
+type WantsJenkinsServiceInformerFactory interface {
+	SetJenkinsServiceInformerFactory(informers.SharedInformerFactory)
+}
+
+// WantsEtcdClient is implemented by plugins that need the storage etcd.
+type WantsEtcdClient interface {
+	SetEtcdClient(*clientv3.Client)
+}
+
+// LimitConfig configures the limit on the number of JenkinsServices.
+type LimitConfig struct {
+	// ObjectKeyPrefix, ReservationKey and Max are Config's ObjectKeyPrefix,
+	// ReservationKey and MaxJenkinsServices.
+	ObjectKeyPrefix string
+	ReservationKey  string
+	Max             int
+}
+
+// WantsJenkinsServiceLimit is implemented by plugins that enforce the limit
+// on the number of JenkinsServices.
+type WantsJenkinsServiceLimit interface {
+	SetJenkinsServiceLimit(LimitConfig)
+}
+
+type pluginInitializer struct {
+	cfg Config
+}
+
+var _ admission.PluginInitializer = pluginInitializer{}
+
+// New returns an admission.PluginInitializer that hands cfg to the plugins
+// implementing the Wants* interfaces of this package.
+func New(cfg Config) admission.PluginInitializer {
+	return pluginInitializer{cfg: cfg}
+}
+
+// Initialize hands the configured resources to plugin.
+func (i pluginInitializer) Initialize(plugin admission.Interface) {
+	if wants, ok := plugin.(WantsJenkinsServiceInformerFactory); ok {
+		wants.SetJenkinsServiceInformerFactory(i.cfg.Informers)
+	}
+	if wants, ok := plugin.(WantsEtcdClient); ok {
+		wants.SetEtcdClient(i.cfg.Etcd)
+	}
+	if wants, ok := plugin.(WantsJenkinsServiceLimit); ok {
+		wants.SetJenkinsServiceLimit(LimitConfig{
+			ObjectKeyPrefix: i.cfg.ObjectKeyPrefix,
+			ReservationKey:  i.cfg.ReservationKey,
+			Max:             i.cfg.MaxJenkinsServices,
+		})
+	}
+}

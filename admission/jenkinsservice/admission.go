@@ -1,0 +1,244 @@
+// Package jenkinsservice is the JenkinsService admission plugin.
+//
+// Mutating, it records the requesting user in the annotation
+// autobusi.group.cicd/requested-by of every new JenkinsService. Validating, it
+// refuses updates that change or remove that annotation, and creates beyond
+// --max-jenkinsservices objects in the whole system.
+//
+// # The limit
+//
+// An informer's count is racy, and so is any count of stored objects alone:
+// between the admission of a create and the write of its object, other creates
+// see the old count. The plugin therefore keeps a reservation record in the
+// storage etcd (a small JSON value), updated with optimistic concurrency: a
+// create is admitted by a transaction that adds a reservation for its key and
+// succeeds only if the record is still at the revision the decision was based
+// on. The decision counts, at one etcd revision, the stored objects plus the
+// reserved keys whose objects are missing. Servers sharing the etcd share the
+// record, so the limit holds across them; within one server the cycles are
+// serialized, so its own creates never conflict.
+//
+// A reservation stops counting when its object appears (it is then counted as
+// stored), when it expires (a create that failed after admission; the
+// expiry is a few times the request timeout), or when the etcd history shows
+// that its object was created and deleted again: a deleted object frees its
+// slot at once. The history is only read when a create would be refused.
+//
+// The plugin must be the last validating plugin of the chain, so that it only
+// charges creates that every other plugin let through.
+package jenkinsservice
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apiserver/pkg/admission"
+
+	"github.com/autobusi/cicd-apiserver/admission/initializer"
+	"github.com/autobusi/cicd-apiserver/apis/cicd"
+	informers "github.com/autobusi/cicd-apiserver/generated/informers/externalversions"
+	listers "github.com/autobusi/cicd-apiserver/generated/listers/cicd/v1beta"
+)
+
+// PluginName is the name of the plugin in --enable-admission-plugins.
+const PluginName = "JenkinsService"
+
+// Register registers the plugin.
+func Register(plugins *admission.Plugins) {
+	plugins.Register(PluginName, func(io.Reader) (admission.Interface, error) {
+		return New(), nil
+	})
+}
+
+// Plugin is the JenkinsService admission plugin.
+type Plugin struct {
+	*admission.Handler
+
+	lister  listers.JenkinsServiceLister
+	limitOK bool // SetJenkinsServiceLimit was called
+	limit   *limiter
+}
+
+var (
+	_ admission.MutationInterface                    = &Plugin{}
+	_ admission.ValidationInterface                  = &Plugin{}
+	_ admission.InitializationValidator              = &Plugin{}
+	_ initializer.WantsJenkinsServiceInformerFactory = &Plugin{}
+	_ initializer.WantsEtcdClient                    = &Plugin{}
+	_ initializer.WantsJenkinsServiceLimit           = &Plugin{}
+)
+
+// New returns the plugin; the initializer of package initializer completes it.
+func New() *Plugin {
+	return &Plugin{
+		Handler: admission.NewHandler(admission.Create, admission.Update),
+		limit:   newLimiter(),
+	}
+}
+
+// SetJenkinsServiceInformerFactory registers the plugin's informer on f and
+// makes the plugin ready once that informer has synced.
+func (p *Plugin) SetJenkinsServiceInformerFactory(f informers.SharedInformerFactory) {
+	if f == nil {
+		return
+	}
+	inf := f.Cicd().V1beta().JenkinsServices()
+	p.lister = inf.Lister()
+	p.SetReadyFunc(inf.Informer().HasSynced)
+}
+
+// SetEtcdClient sets the client of the storage etcd.
+func (p *Plugin) SetEtcdClient(c *clientv3.Client) {
+	p.limit.etcd = c
+}
+
+// SetJenkinsServiceLimit sets the limit and where it is kept in etcd.
+func (p *Plugin) SetJenkinsServiceLimit(c initializer.LimitConfig) {
+	p.limitOK = true
+	p.limit.prefix = c.ObjectKeyPrefix
+	p.limit.recordKey = c.ReservationKey
+	p.limit.max = c.Max
+}
+
+// ValidateInitialization checks that the initializer handed the plugin all it
+// needs.
+func (p *Plugin) ValidateInitialization() error {
+	if p.lister == nil {
+		return fmt.Errorf("%s admission plugin: missing JenkinsService informer factory", PluginName)
+	}
+	if !p.limitOK {
+		return fmt.Errorf("%s admission plugin: missing limit configuration", PluginName)
+	}
+	l := p.limit
+	if l.max < 0 {
+		return fmt.Errorf("%s admission plugin: the limit must be 0 (unlimited) or more, got %d", PluginName, l.max)
+	}
+	if l.etcd == nil {
+		return fmt.Errorf("%s admission plugin: missing etcd client", PluginName)
+	}
+	if l.prefix == "" || !strings.HasSuffix(l.prefix, "/") {
+		return fmt.Errorf("%s admission plugin: the object key prefix %q must end in \"/\"", PluginName, l.prefix)
+	}
+	if l.recordKey == "" {
+		return fmt.Errorf("%s admission plugin: missing reservation key", PluginName)
+	}
+	if strings.HasPrefix(l.recordKey, l.prefix) {
+		return fmt.Errorf("%s admission plugin: the reservation key %q must not lie under the object key prefix %q", PluginName, l.recordKey, l.prefix)
+	}
+	return nil
+}
+
+// handles tells whether the plugin is concerned with a.
+func handles(a admission.Attributes) bool {
+	return a.GetResource().GroupResource() == cicd.Resource("jenkinsservices") && a.GetSubresource() == ""
+}
+
+func (p *Plugin) ready(a admission.Attributes) error {
+	if !p.WaitForReady() {
+		return admission.NewForbidden(a, fmt.Errorf("not yet ready to handle request"))
+	}
+	return nil
+}
+
+// Admit records the requesting user on new JenkinsServices.
+func (p *Plugin) Admit(ctx context.Context, a admission.Attributes, _ admission.ObjectInterfaces) error {
+	if !handles(a) || a.GetOperation() != admission.Create {
+		return nil
+	}
+	if err := p.ready(a); err != nil {
+		return err
+	}
+	obj, err := meta.Accessor(a.GetObject())
+	if err != nil {
+		return apierrors.NewBadRequest(fmt.Sprintf("unexpected object: %v", err))
+	}
+	user := ""
+	if u := a.GetUserInfo(); u != nil {
+		user = u.GetName()
+	}
+	annotations := obj.GetAnnotations()
+	if annotations == nil {
+		annotations = map[string]string{}
+	}
+	annotations[cicd.AnnotationRequestedBy] = user
+	obj.SetAnnotations(annotations)
+	return nil
+}
+
+// Validate refuses updates that change the requester and creates beyond the
+// limit.
+func (p *Plugin) Validate(ctx context.Context, a admission.Attributes, _ admission.ObjectInterfaces) error {
+	if !handles(a) {
+		return nil
+	}
+	switch a.GetOperation() {
+	case admission.Update:
+		return p.validateUpdate(a)
+	case admission.Create:
+		return p.validateCreate(ctx, a)
+	}
+	return nil
+}
+
+func (p *Plugin) validateUpdate(a admission.Attributes) error {
+	if a.GetObject() == nil || a.GetOldObject() == nil {
+		return nil
+	}
+	if err := p.ready(a); err != nil {
+		return err
+	}
+	obj, err := meta.Accessor(a.GetObject())
+	if err != nil {
+		return apierrors.NewBadRequest(fmt.Sprintf("unexpected object: %v", err))
+	}
+	old, err := meta.Accessor(a.GetOldObject())
+	if err != nil {
+		return apierrors.NewBadRequest(fmt.Sprintf("unexpected object: %v", err))
+	}
+	was, hadIt := old.GetAnnotations()[cicd.AnnotationRequestedBy]
+	is, hasIt := obj.GetAnnotations()[cicd.AnnotationRequestedBy]
+	switch {
+	case hadIt && !hasIt:
+		return admission.NewForbidden(a, fmt.Errorf("the annotation %s records who created the object and may not be removed (it is %q)", cicd.AnnotationRequestedBy, was))
+	case !hadIt && hasIt:
+		return admission.NewForbidden(a, fmt.Errorf("the annotation %s is set by the server on create and may not be added later", cicd.AnnotationRequestedBy))
+	case was != is:
+		return admission.NewForbidden(a, fmt.Errorf("the annotation %s records who created the object and may not be changed from %q to %q", cicd.AnnotationRequestedBy, was, is))
+	}
+	return nil
+}
+
+func (p *Plugin) validateCreate(ctx context.Context, a admission.Attributes) error {
+	if err := p.ready(a); err != nil {
+		return err
+	}
+	if p.limit.max == 0 {
+		return nil
+	}
+	name := a.GetName()
+	if obj, err := meta.Accessor(a.GetObject()); err == nil && obj.GetName() != "" {
+		name = obj.GetName()
+	}
+	key := p.limit.prefix + a.GetNamespace() + "/" + name
+
+	err := p.limit.admit(ctx, key, a.IsDryRun())
+	var reached *limitReachedError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &reached):
+		return admission.NewForbidden(a, reached)
+	case errors.Is(err, errTooManyConflicts):
+		return apierrors.NewTooManyRequests("too many concurrent creates of jenkinsservices, please retry", 1)
+	case ctx.Err() != nil:
+		return apierrors.NewTimeoutError(fmt.Sprintf("checking the jenkinsservices limit: %v", err), 1)
+	default:
+		return apierrors.NewServiceUnavailable(fmt.Sprintf("checking the jenkinsservices limit: %v", err))
+	}
+}
