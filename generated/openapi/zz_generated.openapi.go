@@ -261,7 +261,7 @@ func schema_cicd_apiserver_apis_cicd_v1alpha_JenkinsServiceSpec(ref common.Refer
 				Properties: map[string]spec.Schema{
 					"instanceamount": {
 						SchemaProps: spec.SchemaProps{
-							Description: "InstanceAmount is the number of Jenkins instances, 1 to 100. Defaults to 1.",
+							Description: "InstanceAmount is the number of Jenkins instances, 1 to 100. Defaults to 1. A service scaled to zero through v1beta shows 0 (omitted), and keeps 0 when written back.",
 							Type:        []string{"integer"},
 							Format:      "int32",
 						},

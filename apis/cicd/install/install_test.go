@@ -32,7 +32,7 @@ func TestVersionPriority(t *testing.T) {
 }
 
 func q(s string) *resource.Quantity { v := resource.MustParse(s); return &v }
-func i32(v int32) *int32             { return &v }
+func i32(v int32) *int32            { return &v }
 
 // TestProtobufAcrossVersions encodes an object of each version with the codec
 // factory's protobuf serializer and decodes it into the other version through

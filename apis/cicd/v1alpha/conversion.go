@@ -152,7 +152,7 @@ func preserveSpec(in *cicd.JenkinsServiceSpec) preservedSpec {
 	if !isWholeCores(in.Resources.CPU) {
 		p.CPU = ptrTo(in.Resources.CPU.DeepCopy())
 	}
-	if in.Resources.Memory.Cmp(cicd.DefaultMemory()) != 0 {
+	if !sameText(in.Resources.Memory, cicd.DefaultMemory()) {
 		p.Memory = ptrTo(in.Resources.Memory.DeepCopy())
 	}
 	if in.Image != cicd.DefaultImage {
@@ -301,6 +301,15 @@ func wholeCores(q resource.Quantity) int32 {
 // isWholeCores tells whether wholeCores(q) is q exactly.
 func isWholeCores(q resource.Quantity) bool {
 	return q.Cmp(*resource.NewQuantity(int64(wholeCores(q)), resource.DecimalSI)) == 0
+}
+
+// sameText tells whether a and b serialize alike (2Gi and 2147483648 are equal
+// quantities, but a client that wrote one must not read back the other). It works
+// on copies: String caches its result in the quantity, and the object converted
+// may be shared, e.g. by the watch cache.
+func sameText(a, b resource.Quantity) bool {
+	ac, bc := a.DeepCopy(), b.DeepCopy()
+	return ac.String() == bc.String()
 }
 
 func ptrTo[T any](v T) *T { return &v }

@@ -354,3 +354,16 @@ func TestRoundTripRules(t *testing.T) {
 		}
 	})
 }
+
+// A quantity keeps its text through v1alpha, not just its value.
+func TestMemoryTextSurvivesV1alpha(t *testing.T) {
+	hub := hubService()
+	hub.Spec.Resources.Memory = resource.MustParse("2147483648") // 2Gi, in bytes
+	beta := func(h *cicd.JenkinsService) string {
+		return string(serve(t, h, v1beta.SchemeGroupVersion))
+	}
+	want := beta(hub)
+	if got := beta(receive(t, serve(t, hub, v1alpha.SchemeGroupVersion))); got != want {
+		t.Errorf("v1beta body after a v1alpha write-back:\n got %s\nwant %s", got, want)
+	}
+}

@@ -28,7 +28,8 @@ type JenkinsService struct {
 
 // JenkinsServiceSpec is the desired state of a JenkinsService.
 type JenkinsServiceSpec struct {
-	// InstanceAmount is the number of Jenkins instances, 1 to 100. Defaults to 1.
+	// InstanceAmount is the number of Jenkins instances, 1 to 100. Defaults to 1. A service
+	// scaled to zero through v1beta shows 0 (omitted), and keeps 0 when written back.
 	// +optional
 	InstanceAmount int32 `json:"instanceamount,omitempty" protobuf:"varint,1,opt,name=instanceamount"`
 	// InstanceCpu is the number of whole CPU cores per instance, 1 to 64. Defaults to 1.

@@ -13,7 +13,7 @@ import (
 )
 
 func q(s string) *resource.Quantity { v := resource.MustParse(s); return &v }
-func i32(v int32) *int32             { return &v }
+func i32(v int32) *int32            { return &v }
 
 func TestDefaults(t *testing.T) {
 	scheme := runtime.NewScheme()

@@ -23,7 +23,8 @@ package v1alpha
 //
 // JenkinsServiceSpec is the desired state of a JenkinsService.
 type JenkinsServiceSpecApplyConfiguration struct {
-	// InstanceAmount is the number of Jenkins instances, 1 to 100. Defaults to 1.
+	// InstanceAmount is the number of Jenkins instances, 1 to 100. Defaults to 1. A service
+	// scaled to zero through v1beta shows 0 (omitted), and keeps 0 when written back.
 	InstanceAmount *int32 `json:"instanceamount,omitempty"`
 	// InstanceCpu is the number of whole CPU cores per instance, 1 to 64. Defaults to 1.
 	// A fractional CPU set through v1beta shows here rounded up.
