@@ -48,7 +48,8 @@ func (jenkinsServiceStrategy) GetResetFields() map[fieldpath.APIVersion]*fieldpa
 }
 
 // PrepareForCreate starts the object with an empty status (so the approval is
-// pending) at generation 1.
+// pending) at generation 1. The v1alpha round-trip annotations are never stored;
+// the conversions already drop them, this only makes sure.
 func (jenkinsServiceStrategy) PrepareForCreate(_ context.Context, obj runtime.Object) {
 	js := obj.(*cicd.JenkinsService)
 	js.Status = cicd.JenkinsServiceStatus{}
@@ -80,14 +81,14 @@ func (jenkinsServiceStrategy) ValidateUpdate(ctx context.Context, obj, old runti
 
 // WarningsOnCreate warns about valid but probably unintended specs.
 func (jenkinsServiceStrategy) WarningsOnCreate(ctx context.Context, obj runtime.Object) []string {
-	return specWarnings(requestVersion(ctx), &obj.(*cicd.JenkinsService).Spec, nil)
+	return specWarnings(ctx, &obj.(*cicd.JenkinsService).Spec, nil)
 }
 
 // WarningsOnUpdate warns about valid but probably unintended spec changes. Fields
 // the update does not change draw no warning, so that a client writing an object
 // back is not told again what it was told when the field was set.
 func (jenkinsServiceStrategy) WarningsOnUpdate(ctx context.Context, obj, old runtime.Object) []string {
-	return specWarnings(requestVersion(ctx), &obj.(*cicd.JenkinsService).Spec, &old.(*cicd.JenkinsService).Spec)
+	return specWarnings(ctx, &obj.(*cicd.JenkinsService).Spec, &old.(*cicd.JenkinsService).Spec)
 }
 
 // Canonicalize has nothing to normalize: the conversions already produce the

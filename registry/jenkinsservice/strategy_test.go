@@ -152,6 +152,12 @@ func TestWarnings(t *testing.T) {
 		{"zero replicas via v1alpha", "v1alpha", func(js *cicd.JenkinsService) { js.Spec.Replicas = 0 },
 			[]string{"spec.instanceamount: 0"}, []string{"spec.instanceamount: 0"}},
 	}
+	scaleCtx := requestCtx("v1alpha", "scale")
+	zero := stored()
+	zero.Spec.Replicas = 0
+	if w := strategy.WarningsOnUpdate(scaleCtx, zero, stored()); len(w) != 1 || !strings.HasPrefix(w[0], "spec.replicas: 0") {
+		t.Errorf("scale through v1alpha warns %q, want about the Scale's spec.replicas", w)
+	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			obj := stored()

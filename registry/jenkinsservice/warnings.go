@@ -1,8 +1,11 @@
 package jenkinsservice
 
 import (
+	"context"
 	"fmt"
 	"strings"
+
+	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 
 	"github.com/autobusi/cicd-apiserver/apis/cicd"
 	"github.com/autobusi/cicd-apiserver/apis/cicd/v1alpha"
@@ -10,12 +13,12 @@ import (
 
 // specWarnings returns warnings about a valid spec that is probably not what the
 // client meant. old is nil on create; on update only fields that change are looked
-// at. Field names are those of the request's version (v1alpha shows replicas as
-// instanceamount and has no image).
-func specWarnings(version string, spec, old *cicd.JenkinsServiceSpec) []string {
+// at. Field names are those of the request (v1alpha shows replicas as
+// instanceamount and has no image; a Scale has spec.replicas).
+func specWarnings(ctx context.Context, spec, old *cicd.JenkinsServiceSpec) []string {
 	var warnings []string
 	if spec.Replicas == 0 && (old == nil || old.Replicas != 0) {
-		warnings = append(warnings, fmt.Sprintf("%s: 0 scales the service to zero; no Jenkins instance will run", replicasField(version)))
+		warnings = append(warnings, fmt.Sprintf("%s: 0 scales the service to zero; no Jenkins instance will run", replicasField(ctx)))
 	}
 	if old == nil || spec.Image != old.Image {
 		if w := imageWarning(spec.Image); w != "" {
@@ -45,9 +48,13 @@ func imageWarning(image string) string {
 	return ""
 }
 
-func replicasField(version string) string {
-	if version == v1alpha.SchemeGroupVersion.Version {
-		return "spec.instanceamount"
+// replicasField is the name of the replicas in the request: spec.instanceamount for
+// a v1alpha JenkinsService, spec.replicas for a v1beta one and for a Scale.
+func replicasField(ctx context.Context) string {
+	if requestVersion(ctx) == v1alpha.SchemeGroupVersion.Version {
+		if info, ok := genericapirequest.RequestInfoFrom(ctx); !ok || info.Subresource != "scale" {
+			return "spec.instanceamount"
+		}
 	}
-	return "spec.replicas"
+	return FieldReplicas
 }
