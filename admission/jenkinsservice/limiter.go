@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"k8s.io/klog/v2"
 )
@@ -215,11 +216,10 @@ func (l *limiter) read(ctx context.Context) (*snapshot, error) {
 		snap.keys[k] = stateOf(resp.Responses[2+i].GetResponseRange().Kvs)
 	}
 
-	var missing []string
-	l.lastKeys = l.lastKeys[:0]
+	var missing, reserved []string
 	for _, r := range snap.reservations {
-		if !slices.Contains(l.lastKeys, r.Key) {
-			l.lastKeys = append(l.lastKeys, r.Key)
+		if !slices.Contains(reserved, r.Key) {
+			reserved = append(reserved, r.Key)
 		}
 		if _, ok := snap.keys[r.Key]; !ok && !slices.Contains(missing, r.Key) {
 			missing = append(missing, r.Key)
@@ -232,6 +232,9 @@ func (l *limiter) read(ctx context.Context) (*snapshot, error) {
 			ops = append(ops, clientv3.OpGet(k, clientv3.WithKeysOnly(), clientv3.WithRev(snap.revision)))
 		}
 		resp, err := l.etcd.Txn(ctx).Then(ops...).Commit()
+		if errors.Is(err, rpctypes.ErrCompacted) {
+			return nil, errRetry // the snapshot's revision is gone; read anew
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -240,6 +243,7 @@ func (l *limiter) read(ctx context.Context) (*snapshot, error) {
 		}
 		missing = missing[n:]
 	}
+	l.lastKeys = reserved
 	return snap, nil
 }
 
