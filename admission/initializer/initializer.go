@@ -1,5 +1,15 @@
 // Package initializer hands the shared resources of the cicd-apiserver to the
 // admission plugins that ask for them through the Wants* interfaces below.
+//
+// Wiring: register the JenkinsService plugin last in the recommended plugin
+// order (it must be the last validating plugin, so that it only charges
+// creates every other plugin let through), pass New(Config{...}) in the
+// server's extra admission initializers, and start Config.Informers after the
+// admission chain was built (a post-start hook), since plugins register their
+// informers on it while being initialized. ObjectKeyPrefix must be the prefix
+// the storage really writes JenkinsServices under (storage prefix joined with
+// the resource prefix, ending in "/"), and Etcd a client of that etcd that
+// sees the same keys (no client-side namespace).
 package initializer
 
 import (
