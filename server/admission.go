@@ -85,6 +85,7 @@ type admissionWiring struct {
 	initializer admission.PluginInitializer
 	informers   informers.SharedInformerFactory
 	etcd        *clientv3.Client
+	keys        storageKeys
 }
 
 func newAdmissionWiring(c *genericapiserver.RecommendedConfig, maxJenkinsServices int) (*admissionWiring, error) {
@@ -117,6 +118,7 @@ func newAdmissionWiring(c *genericapiserver.RecommendedConfig, maxJenkinsService
 		}),
 		informers: factory,
 		etcd:      etcd,
+		keys:      keys,
 	}, nil
 }
 

@@ -142,6 +142,7 @@ type LocalServer struct {
 	EtcdServers []string
 
 	restConfig *rest.Config
+	keys       storageKeys
 	cancel     context.CancelFunc
 	done       chan struct{}
 	err        error
@@ -260,6 +261,7 @@ func StartLocal(ctx context.Context, o *LocalOptions) (_ *LocalServer, retErr er
 		URL:            "https://" + net.JoinHostPort(clientHost(o.BindAddress), strconv.Itoa(ro.SecureServing.BindPort)),
 		PKI:            pki,
 		EtcdServers:    etcdServers,
+		keys:           wiring.keys,
 		done:           make(chan struct{}),
 	}
 	if err := writeAdminKubeconfig(s.KubeconfigPath, s.URL, pki); err != nil {
