@@ -232,8 +232,9 @@ func checkOneWatchCache(t *testing.T, s *framework.Server) {
 	if delta != writes {
 		t.Errorf("the watch cache(s) of jenkinsservices received %v events for %d writes; one cache receives each write once", delta, writes)
 	}
-	if inits := framework.FindSamples(metrics, "apiserver_watch_cache_initializations_total", labels); len(inits) != 1 || inits[0].Value != 1 {
+	inits = framework.FindSamples(metrics, "apiserver_watch_cache_initializations_total", labels)
+	if len(inits) != 1 || inits[0].Value != 1 {
 		t.Errorf("watch cache initializations after watches through both versions: %+v, want 1", inits)
 	}
-	t.Logf("jenkinsservices: 1 watch cache initialization, %v events received for %d writes", delta, writes)
+	t.Logf("jenkinsservices: watch cache initializations %+v, %v events received for %d writes", inits, delta, writes)
 }
