@@ -305,4 +305,3 @@ func TestAPIOpenAPI(t *testing.T) {
 		}
 	}
 }
-
