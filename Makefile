@@ -1,11 +1,10 @@
-# Targets are kept one per concern so that more (generate, verify, test, …)
-# can be added next to them.
+# make run: a local server; make test: every test. See README.md.
 
 BIN_DIR  := _output/bin
 BINARY   := $(BIN_DIR)/cicd-apiserver
 DATA_DIR ?= ./.cicd-apiserver
 
-.PHONY: build run
+.PHONY: build run generate verify test
 
 ## build: compile the server into _output/bin/cicd-apiserver
 build:
@@ -14,3 +13,17 @@ build:
 ## run: build, then run local mode (embedded etcd, state in ./.cicd-apiserver)
 run: build
 	$(BINARY) local --data-dir $(DATA_DIR)
+
+## generate: regenerate every generated file from the types (hack/update-codegen.sh)
+generate:
+	hack/update-codegen.sh
+
+## verify: fail on stale generated files, .proto files protoc refuses, gofmt or go vet
+verify:
+	hack/verify-codegen.sh
+	hack/verify-proto.sh
+
+## test: unit, round-trip, admission, registry and integration tests (the integration
+## tests build the server and the pinned kubectl into _output/bin themselves)
+test:
+	go test -timeout 45m ./...
