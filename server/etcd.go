@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.etcd.io/etcd/client/pkg/v3/logutil"
@@ -115,5 +116,5 @@ func freeLoopbackURL() (*url.URL, error) {
 
 func isAddrInUse(err error) bool {
 	var opErr *net.OpError
-	return errors.As(err, &opErr) && opErr.Op == "listen"
+	return (errors.As(err, &opErr) && opErr.Op == "listen") || strings.Contains(err.Error(), "address already in use")
 }

@@ -226,17 +226,15 @@ func StartLocal(ctx context.Context, o *LocalOptions) (_ *LocalServer, retErr er
 	if err != nil {
 		return nil, err
 	}
-	if ro.SecureServing.Listener != nil {
-		l := ro.SecureServing.Listener
-		cleanups = append(cleanups, func() { _ = l.Close() })
-	}
+	// The listener is opened here for port 0, otherwise by ApplyTo.
+	cleanups = append(cleanups, func() {
+		if l := ro.SecureServing.Listener; l != nil {
+			_ = l.Close()
+		}
+	})
 	gc := newRecommendedConfig()
 	if err := ro.ApplyTo(gc); err != nil {
 		return nil, err
-	}
-	if gc.SecureServing != nil && gc.SecureServing.Listener != nil {
-		l := gc.SecureServing.Listener
-		cleanups = append(cleanups, func() { _ = l.Close() })
 	}
 	if err := applyLocalAuth(&gc.Config, pki.CACert); err != nil {
 		return nil, err
@@ -383,7 +381,10 @@ func (s *LocalServer) waitReady(ctx context.Context, timeout time.Duration) erro
 			}
 			return errors.New("server stopped before it was ready")
 		case <-ctx.Done():
-			return fmt.Errorf("server not ready after %v: %w", timeout, last)
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return fmt.Errorf("server not ready after %v: %w", timeout, last)
+			}
+			return ctx.Err()
 		case <-tick.C:
 		}
 	}

@@ -89,6 +89,9 @@ func (o *Options) Validate() error {
 
 // Config turns the options into a server configuration.
 func (o *Options) Config() (*Config, error) {
+	if err := completeStorage(o.Recommended.Etcd); err != nil {
+		return nil, err
+	}
 	if err := o.Recommended.SecureServing.MaybeDefaultWithSelfSignedCerts(
 		"localhost", nil, []net.IP{netutils.ParseIPSloppy("127.0.0.1")}); err != nil {
 		return nil, fmt.Errorf("creating self-signed serving certificate: %w", err)
