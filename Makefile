@@ -27,3 +27,9 @@ verify:
 ## tests build the server and the pinned kubectl into _output/bin themselves)
 test:
 	go test -timeout 45m ./...
+
+## e2e: end-to-end tests behind a real kube-apiserver and kube-controller-manager
+## (test/e2e, hack/e2e.sh; the first run builds the pinned tools into _output/bin)
+.PHONY: e2e
+e2e:
+	hack/e2e.sh
