@@ -26,5 +26,6 @@
 //	pki.go         local CA and certificates
 //	kubeconfig.go  the admin kubeconfig
 //	etcd.go        the embedded etcd
+//	flags.go       --max-jenkinsservices
 //	cmd.go         the cobra commands and --help
 package server
