@@ -22,7 +22,24 @@ func TestMain(m *testing.M) {
 	os.Exit(run(m))
 }
 
+// A fuzz worker (go test -fuzz) is a child process of the test binary that
+// runs TestMain again, with the environment the coordinator had when it
+// started fuzzing. The coordinator puts its shared server there, and the
+// workers use it instead of starting servers of their own.
+const (
+	sharedKubeconfigEnv = "CICD_INTEGRATION_SHARED_KUBECONFIG"
+	sharedDataDirEnv    = "CICD_INTEGRATION_SHARED_DATA_DIR"
+)
+
 func run(m *testing.M) int {
+	if kubeconfig, dataDir := os.Getenv(sharedKubeconfigEnv), os.Getenv(sharedDataDirEnv); kubeconfig != "" && dataDir != "" {
+		var err error
+		if shared, err = framework.Attach(kubeconfig, dataDir); err != nil {
+			fmt.Fprintln(os.Stderr, "attaching to the shared server:", err)
+			return 1
+		}
+		return m.Run()
+	}
 	dir, err := os.MkdirTemp("", "cicd-integration-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -34,6 +51,8 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "starting the shared server:", err)
 		return 1
 	}
+	os.Setenv(sharedKubeconfigEnv, shared.Kubeconfig)
+	os.Setenv(sharedDataDirEnv, shared.DataDir())
 	code := m.Run()
 	if err := shared.Stop(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
