@@ -217,4 +217,3 @@ func TestProtobuf(t *testing.T) {
 		}
 	}
 }
-
