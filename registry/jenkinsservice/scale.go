@@ -79,7 +79,7 @@ func (r *ScaleREST) Get(ctx context.Context, name string, options *metav1.GetOpt
 // a stale resourceVersion is 409, a missing service 404.
 func (r *ScaleREST) Update(ctx context.Context, name string, objInfo rest.UpdatedObjectInfo, createValidation rest.ValidateObjectFunc, updateValidation rest.ValidateObjectUpdateFunc, _ bool, options *metav1.UpdateOptions) (runtime.Object, bool, error) {
 	obj, _, err := r.store.Update(ctx, name,
-		&scaleUpdatedObjectInfo{name: name, reqObjInfo: objInfo},
+		&scaleUpdatedObjectInfo{name: name, reqObjInfo: requestErrors{objInfo}},
 		scaleCreateValidation(createValidation),
 		scaleUpdateValidation(updateValidation),
 		false, // a subresource never creates its parent
