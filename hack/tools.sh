@@ -24,7 +24,7 @@
 # what went into it (go.mod, go.sum, our sources, the build flags). A binary
 # whose stamp matches is not rebuilt; any change rebuilds it. The Go toolchain
 # version is deliberately not part of the stamp (a patch release of Go does not
-# warrant an 11-minute rebuild); delete _output/bin to force one.
+# warrant an 11-minute rebuild); delete _output/bin/NAME.stamp to force one.
 #
 # Environment: TOOLS_NICE (default 19) is the niceness of the go builds, which
 # take minutes on two cores shared with other work.
