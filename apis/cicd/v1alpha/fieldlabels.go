@@ -2,9 +2,10 @@ package v1alpha
 
 import (
 	"fmt"
-	"strconv"
 
 	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/autobusi/cicd-apiserver/apis/cicd"
 )
 
 func init() {
@@ -23,17 +24,7 @@ func convertFieldLabel(label, value string) (string, string, error) {
 	case "metadata.name", "metadata.namespace":
 		return label, value, nil
 	case "spec.instanceamount":
-		return "spec.replicas", canonicalInteger(value), nil
+		return "spec.replicas", cicd.CanonicalIntegerFieldValue(value), nil
 	}
 	return "", "", fmt.Errorf("field label not supported: %s", label)
-}
-
-// canonicalInteger writes an integer value as the server's field set does (decimal,
-// no sign or leading zeros), so that "02" selects what "2" selects. Anything else is
-// passed on as it is, and matches nothing.
-func canonicalInteger(value string) string {
-	if n, err := strconv.ParseInt(value, 10, 32); err == nil {
-		return strconv.FormatInt(n, 10)
-	}
-	return value
 }
