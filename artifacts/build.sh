@@ -16,7 +16,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 ldflags="-s -w"
 if [[ -n ${VERSION:-} ]]; then
-	ldflags+=" -X k8s.io/component-base/version.gitVersion=${VERSION}"
+	ldflags+=" -X k8s.io/component-base/version.gitVersion=${VERSION} -X k8s.io/client-go/pkg/version.gitVersion=${VERSION}"
 fi
 if [[ -n ${GIT_COMMIT:-} ]]; then
 	ldflags+=" -X k8s.io/component-base/version.gitCommit=${GIT_COMMIT} -X k8s.io/component-base/version.gitTreeState=clean"
