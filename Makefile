@@ -33,3 +33,13 @@ test:
 .PHONY: e2e
 e2e:
 	hack/e2e.sh
+
+## bench: the same workload against cicd-apiserver, a CRD with a conversion webhook
+## and Deployments in the pinned kube-apiserver, and raw etcd (test/bench,
+## hack/bench.sh); writes docs/benchmarks.md. N objects, C clients; BENCH_FLAGS
+## passes more flags, e.g. make bench N=2000 BENCH_FLAGS='-setups ours-pb,etcd'
+.PHONY: bench
+N ?= 10000
+C ?= 8
+bench:
+	N=$(N) C=$(C) hack/bench.sh $(BENCH_FLAGS)

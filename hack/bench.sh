@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# make bench: the same workload against cicd-apiserver (local mode; v1beta JSON,
+# v1beta protobuf, v1alpha protobuf), a multi-version CRD with a conversion
+# webhook in the pinned kube-apiserver (v1beta and v1alpha, JSON), built-in
+# Deployments in that kube-apiserver (protobuf) and raw etcd. Prints a line per
+# phase and a table at the end, and writes docs/benchmarks.md. See test/bench.
+#
+#   hack/bench.sh                      N=10000 C=8
+#   N=2000 C=8 hack/bench.sh           a smaller run
+#   hack/bench.sh -setups ours-pb,etcd -profile-dir /tmp/prof -out ''
+#                                      any flag of test/bench (go run ./test/bench -h)
+#
+# The pinned etcd and kube-apiserver come from hack/tools.sh (reused when built;
+# a cold build of kube-apiserver takes over ten minutes). The server and the
+# bench are built into _output/bench, so that a run never replaces a binary
+# someone else is running.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+start=${SECONDS}
+echo ">> hack/tools.sh etcd kube-apiserver (reused when built)" >&2
+hack/tools.sh etcd kube-apiserver >/dev/null
+echo ">> building cicd-apiserver and test/bench into _output/bench" >&2
+mkdir -p _output/bench
+go build -o _output/bench/cicd-apiserver .
+go build -o _output/bench/bench ./test/bench
+echo ">> ready in $((SECONDS - start))s" >&2
+
+_output/bench/bench -n "${N:-10000}" -c "${C:-8}" \
+	-server _output/bench/cicd-apiserver -bin-dir _output/bin "$@"
+echo ">> make bench took $((SECONDS - start))s" >&2

@@ -1,0 +1,208 @@
+// Command bench is `make bench`: the same workload against cicd-apiserver
+// (v1beta JSON, v1beta protobuf, v1alpha protobuf), against a multi-version
+// CRD with a conversion webhook in the pinned kube-apiserver (through v1beta
+// and v1alpha, JSON), against built-in Deployments in that kube-apiserver
+// (protobuf), and against raw etcd. It prints a line per phase and a table
+// at the end, and writes docs/benchmarks.md with the target ratios computed
+// from the same run.
+//
+//	go run ./test/bench -n 10000 -c 8
+//	go run ./test/bench webhook --addr 127.0.0.1:0 --cert C --key K   (the conversion webhook)
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+var allSetups = []string{"ours-json", "ours-pb", "ours-alpha", "crd-beta", "crd-alpha", "deploy", "etcd"}
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "webhook" {
+		if err := runWebhook(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "webhook:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	var o options
+	fs := flag.NewFlagSet("bench", flag.ExitOnError)
+	fs.IntVar(&o.p.N, "n", 10000, "objects to create (N)")
+	fs.IntVar(&o.p.C, "c", 8, "concurrent clients (C)")
+	fs.IntVar(&o.p.Gets, "gets", 0, "random GETs (0: N)")
+	fs.IntVar(&o.p.Lists, "lists", 3, "repetitions of the full list and of the paged list (the median counts)")
+	fs.Int64Var(&o.p.PageLimit, "page", 500, "page size of the paged list")
+	fs.IntVar(&o.p.Updates, "updates", 0, "read-modify-write updates on the hot keys (0: N/5)")
+	fs.IntVar(&o.p.HotKeys, "hot", 16, "hot keys of the update phase")
+	fs.IntVar(&o.p.Watchers, "watchers", 10, "watchers of the watch phase")
+	fs.IntVar(&o.p.WatchUpdates, "watch-updates", 0, "updates the watchers receive, M (0: N/10, at least 100)")
+	setups := fs.String("setups", strings.Join(allSetups, ","), "setups to run, comma separated: "+strings.Join(allSetups, ", "))
+	fs.StringVar(&o.binDir, "bin-dir", "_output/bin", "directory of the pinned etcd and kube-apiserver (hack/tools.sh)")
+	fs.StringVar(&o.serverBin, "server", "_output/bin/cicd-apiserver", "the cicd-apiserver binary")
+	fs.StringVar(&o.workDir, "work-dir", "", "work directory (data, logs, certificates); a temporary one when empty")
+	fs.BoolVar(&o.keep, "keep", false, "keep the work directory")
+	fs.StringVar(&o.out, "out", "docs/benchmarks.md", "Markdown report to write (empty: none)")
+	fs.BoolVar(&o.fsync, "etcd-fsync", true, "let etcd fsync its WAL (false: --unsafe-no-fsync) — the same for every setup")
+	fs.StringVar(&o.profileDir, "profile-dir", "", "write CPU profiles of the API servers per phase and a heap profile after create into this directory")
+	fs.DurationVar(&o.profileFor, "profile-for", 10*time.Second, "length of each CPU profile")
+	fs.IntVar(&o.valueSize, "value-size", 0, "value size of the raw etcd setup (0: the size of our stored object, measured in ours-pb, else 865)")
+	fs.DurationVar(&o.timeout, "timeout", 40*time.Minute, "give up after this long")
+	_ = fs.Parse(os.Args[1:])
+
+	if o.p.Gets == 0 {
+		o.p.Gets = o.p.N
+	}
+	if o.p.Updates == 0 {
+		o.p.Updates = max(o.p.N/5, 10)
+	}
+	if o.p.WatchUpdates == 0 {
+		o.p.WatchUpdates = max(o.p.N/10, 100)
+	}
+	if o.p.N < 2*o.p.HotKeys || o.p.C < 1 || o.p.Watchers < 1 || o.p.Lists < 1 {
+		fmt.Fprintln(os.Stderr, "bench: need -n ≥ 2×-hot, -c ≥ 1, -watchers ≥ 1, -lists ≥ 1")
+		os.Exit(2)
+	}
+	o.setups = map[string]bool{}
+	for _, s := range strings.Split(*setups, ",") {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		if !contains(allSetups, s) {
+			fmt.Fprintf(os.Stderr, "bench: unknown setup %q (known: %s)\n", s, strings.Join(allSetups, ", "))
+			os.Exit(2)
+		}
+		o.setups[s] = true
+	}
+
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	ctx, cancelT := context.WithTimeout(ctx, o.timeout)
+	defer cancelT()
+	if err := run(ctx, &o); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	p          params
+	setups     map[string]bool
+	binDir     string
+	serverBin  string
+	workDir    string
+	keep       bool
+	out        string
+	fsync      bool
+	profileDir string
+	profileFor time.Duration
+	valueSize  int
+	timeout    time.Duration
+}
+
+func contains(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench %s %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+}
+
+func run(ctx context.Context, o *options) (err error) {
+	started := time.Now()
+	if o.workDir == "" {
+		if o.workDir, err = os.MkdirTemp("", "cicd-bench-"); err != nil {
+			return err
+		}
+	}
+	if o.workDir, err = filepath.Abs(o.workDir); err != nil {
+		return err
+	}
+	defer func() {
+		if o.keep || err != nil {
+			logf("kept the work directory %s (logs/ has every process's output)", o.workDir)
+		} else {
+			os.RemoveAll(o.workDir)
+		}
+	}()
+	if o.profileDir != "" {
+		if err := os.MkdirAll(o.profileDir, 0o755); err != nil {
+			return err
+		}
+	}
+	if o.binDir, err = filepath.Abs(o.binDir); err != nil {
+		return err
+	}
+	if o.serverBin, err = filepath.Abs(o.serverBin); err != nil {
+		return err
+	}
+	env, err := newEnvironment(o)
+	if err != nil {
+		return err
+	}
+	b := &bench{p: o.p, profileDir: o.profileDir, profileSeconds: o.profileFor, logf: logf}
+	logf("work directory %s; N=%d C=%d gets=%d lists=%d page=%d updates=%d on %d hot keys, %d watchers × %d updates; etcd fsync %v",
+		o.workDir, o.p.N, o.p.C, o.p.Gets, o.p.Lists, o.p.PageLimit, o.p.Updates, o.p.HotKeys, o.p.Watchers, o.p.WatchUpdates, o.fsync)
+
+	results := map[string]*setupResult{}
+	var order []string
+	record := func(r *setupResult) {
+		results[r.ID] = r
+		order = append(order, r.ID)
+	}
+
+	for _, id := range []string{"ours-json", "ours-pb", "ours-alpha"} {
+		if !o.setups[id] {
+			continue
+		}
+		r, err := env.runOurs(ctx, b, id)
+		if err != nil {
+			return fmt.Errorf("%s: %w", id, err)
+		}
+		record(r)
+	}
+	if o.setups["crd-beta"] || o.setups["crd-alpha"] || o.setups["deploy"] {
+		rs, err := env.runKube(ctx, b)
+		for _, r := range rs {
+			record(r)
+		}
+		if err != nil {
+			return fmt.Errorf("kube-apiserver: %w", err)
+		}
+	}
+	if o.setups["etcd"] {
+		r, err := env.runEtcd(ctx, b)
+		if err != nil {
+			return fmt.Errorf("etcd: %w", err)
+		}
+		record(r)
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+
+	rep := &report{o: o, env: env, results: results, order: order, started: started, elapsed: time.Since(started)}
+	text := rep.markdown()
+	fmt.Println()
+	fmt.Println(rep.terminal())
+	if o.out != "" {
+		if err := rep.write(o.out, text); err != nil {
+			return err
+		}
+		logf("wrote %s", o.out)
+	}
+	logf("done in %s", time.Since(started).Round(time.Second))
+	return nil
+}
