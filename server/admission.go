@@ -8,12 +8,14 @@ import (
 	"go.etcd.io/etcd/client/pkg/v3/transport"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apiserver/pkg/admission"
 	"k8s.io/apiserver/pkg/admission/initializer"
 	admissionmetrics "k8s.io/apiserver/pkg/admission/metrics"
 	"k8s.io/apiserver/pkg/registry/generic"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/apiserver/pkg/storage/storagebackend"
+	"k8s.io/client-go/rest"
 
 	jsinitializer "github.com/autobusi/cicd-apiserver/admission/initializer"
 	jsadmission "github.com/autobusi/cicd-apiserver/admission/jenkinsservice"
@@ -99,7 +101,14 @@ func newAdmissionWiring(c *genericapiserver.RecommendedConfig, maxJenkinsService
 	if err != nil {
 		return nil, err
 	}
-	client, err := versioned.NewForConfig(c.LoopbackClientConfig)
+	// The informer lists and watches every JenkinsService over loopback: in
+	// protobuf, as kube-apiserver's loopback clients do; in JSON, decoding
+	// each watch event and encoding it for this watcher cost about a tenth
+	// of the server's CPU time per create (make bench, profile of ours-pb).
+	loopback := rest.CopyConfig(c.LoopbackClientConfig)
+	loopback.ContentType = runtime.ContentTypeProtobuf
+	loopback.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
+	client, err := versioned.NewForConfig(loopback)
 	if err != nil {
 		return nil, err
 	}
