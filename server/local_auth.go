@@ -47,7 +47,7 @@ func applyLocalAuth(c *genericapiserver.Config, caFile string) error {
 	if err := c.Authentication.ApplyClientCert(ca, c.SecureServing); err != nil {
 		return err
 	}
-	c.Authentication.Authenticator = x509.NewDynamic(ca.VerifyOptions, x509.CommonNameUserConversion)
+	c.Authentication.Authenticator = newCertCache(x509.NewDynamic(ca.VerifyOptions, x509.CommonNameUserConversion))
 	c.Authorization.Authorizer = localAuthorizer
 	return nil
 }
