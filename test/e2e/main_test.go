@@ -290,8 +290,12 @@ func startKube(ctx context.Context) error {
 	)
 	// The aggregator talks HTTP/1.1 to aggregated servers, so that it opens a
 	// connection per concurrent request and the kernel spreads them over
-	// the two cicd-apiserver processes on the shared port (see ha_test.go).
-	env.apiserver.env = []string{"DISABLE_HTTP2=true"}
+	// the two cicd-apiserver processes on the shared port (see
+	// resilience_test.go). E2E_AGGREGATOR_HTTP2=1 leaves HTTP/2 on: then one
+	// connection carries everything, to one process.
+	if os.Getenv("E2E_AGGREGATOR_HTTP2") == "" {
+		env.apiserver.env = []string{"DISABLE_HTTP2=true"}
+	}
 	logf("starting kube-apiserver on %s", env.kubeURL)
 	if err := env.apiserver.start(); err != nil {
 		return err

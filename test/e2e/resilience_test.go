@@ -130,16 +130,24 @@ func TestTwoServersLimit(t *testing.T) {
 	}
 }
 
-// TestTwoServersStopOne: one process stops (SIGTERM, a graceful shutdown)
-// in the middle of a write load; the other serves on, the APIServices stay
-// Available, and no acknowledged write is lost.
+// TestTwoServersStopOne: one process stops in the middle of a write load,
+// gracefully (SIGTERM) or as in a crash (SIGKILL); the other serves on, the
+// APIServices stay Available, and no acknowledged write is lost.
 func TestTwoServersStopOne(t *testing.T) {
+	t.Run("SIGTERM", func(t *testing.T) { testStopOne(t, syscall.SIGTERM) })
+	t.Run("SIGKILL", func(t *testing.T) { testStopOne(t, syscall.SIGKILL) })
+}
+
+func testStopOne(t *testing.T, sig syscall.Signal) {
 	ctx := testContext(t, 5*time.Minute)
 	requireBothServers(t, ctx)
 	waitNoJenkinsServices(t, ctx)
 	ns := testNamespace(t)
-	a, b := env.cicd[0], env.cicd[1]
-	t.Cleanup(func() { restartIfStopped(t, a) })
+	t.Cleanup(func() {
+		for _, s := range env.cicd {
+			restartIfStopped(t, s)
+		}
+	})
 
 	actx, stopWatching := context.WithCancel(ctx)
 	unavailable := watchAvailability(actx)
@@ -147,14 +155,22 @@ func TestTwoServersStopOne(t *testing.T) {
 	l := startLoad(t, ctx, ns, 4, 6, 700*time.Millisecond)
 
 	time.Sleep(3 * time.Second)
+	// Stop the process that serves (most of) the load. kube-apiserver keeps
+	// its connections open, so the load may well be all on one process:
+	// stopping the other one would prove nothing.
+	a, b := env.cicd[0], env.cicd[1]
+	if a.countEvents(begin, isWriteIn(ns)) < b.countEvents(begin, isWriteIn(ns)) {
+		a, b = b, a
+	}
+	t.Logf("in the first 3s %s served %d writes, %s %d; stopping %s", a.name, a.countEvents(begin, isWriteIn(ns)), b.name, b.countEvents(begin, isWriteIn(ns)), a.name)
 	stopAt := time.Now()
-	logf("stopping %s (SIGTERM) under load", a.name)
-	graceful := a.stop(syscall.SIGTERM, 60*time.Second)
+	logf("stopping %s (%s) under load", a.name, sig)
+	exited := a.stop(sig, 60*time.Second)
 	exitedAt := time.Now()
 	logf("%s exited after %s (%v)", a.name, exitedAt.Sub(stopAt).Round(time.Millisecond), a.exitErr())
-	if !graceful {
-		t.Errorf("%s did not exit within 60s of SIGTERM", a.name)
-	} else if err := a.exitErr(); err != nil {
+	if !exited {
+		t.Errorf("%s did not exit within 60s of %s", a.name, sig)
+	} else if err := a.exitErr(); sig == syscall.SIGTERM && err != nil {
 		t.Errorf("%s exited with %v after SIGTERM, want 0", a.name, err)
 	}
 	time.Sleep(4 * time.Second)
@@ -177,6 +193,8 @@ func TestTwoServersStopOne(t *testing.T) {
 		}
 		if !o.ok() && o.code != http.StatusServiceUnavailable && o.code != http.StatusGatewayTimeout && o.code != http.StatusInternalServerError {
 			t.Errorf("a write failed without a clear server-side status while %s stopped: %v", a.name, o)
+		} else if !o.ok() {
+			t.Logf("failed while %s stopped (not acknowledged, may or may not have been applied): %v", a.name, o)
 		}
 	}
 	before := a.countEvents(begin, isWriteIn(ns))
@@ -187,7 +205,7 @@ func TestTwoServersStopOne(t *testing.T) {
 	}
 
 	// Back to two.
-	if err := a.startAndWait(ctx); err != nil {
+	if err := a.startAndWait(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if err := waitAPIServicesAvailable(ctx, time.Minute); err != nil {
