@@ -165,11 +165,16 @@ func testStopOne(t *testing.T, sig syscall.Signal) {
 	t.Logf("in the first 3s %s served %d writes, %s %d; stopping %s", a.name, a.countEvents(begin, isWriteIn(ns)), b.name, b.countEvents(begin, isWriteIn(ns)), a.name)
 	stopAt := time.Now()
 	logf("stopping %s (%s) under load", a.name, sig)
-	exited := a.stop(sig, 60*time.Second)
+	// A graceful shutdown lets requests in flight finish, and waits for the
+	// HTTP server to shut down, which with a watch open (kube-controller-
+	// manager's, through kube-apiserver) takes the server's ShutdownTimeout:
+	// its request timeout, 60s. artifacts/deploy gives it 75s.
+	exited := a.stop(sig, 75*time.Second)
 	exitedAt := time.Now()
 	logf("%s exited after %s (%v)", a.name, exitedAt.Sub(stopAt).Round(time.Millisecond), a.exitErr())
+	t.Logf("%s exited %s after %s", a.name, exitedAt.Sub(stopAt).Round(time.Millisecond), sig)
 	if !exited {
-		t.Errorf("%s did not exit within 60s of %s", a.name, sig)
+		t.Errorf("%s did not exit within 75s of %s", a.name, sig)
 	} else if err := a.exitErr(); sig == syscall.SIGTERM && err != nil {
 		t.Errorf("%s exited with %v after SIGTERM, want 0", a.name, err)
 	}
