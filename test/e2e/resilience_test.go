@@ -18,8 +18,15 @@ package e2e
 // that stops listening gets none. kube-apiserver runs with DISABLE_HTTP2 so
 // that its proxy opens a connection per concurrent request (over HTTP/2 it
 // would multiplex everything on one connection, to one process, as a single
-// kube-apiserver does in a cluster). Which process served a request is in
-// its own audit log.
+// kube-apiserver does in a cluster; E2E_AGGREGATOR_HTTP2=1 shows it). Which
+// process served a request is in its own audit log.
+//
+// One artifact of sharing a port: each process's loopback client (its
+// admission informer) dials 127.0.0.1:<port> too, and the kernel may hand the
+// connection to the other process, whose loopback certificate it does not
+// trust. That request fails ("x509: certificate signed by unknown
+// authority" in the log) and the informer retries until it reaches its own
+// process; in a cluster each pod has an address of its own.
 
 import (
 	"context"
