@@ -273,14 +273,20 @@ func TestEtcdOutage(t *testing.T) {
 
 	// /readyz: failing while etcd is gone (allowing a moment to notice), and
 	// ready again within 5s of its return.
-	for _, p := range ps {
-		t.Logf("probe %s (%+.1fs from stop): %d %.120q", p.at.Format("15:04:05.000"), p.at.Sub(down).Seconds(), p.code, p.body)
-	}
-	for _, o := range outcomes {
-		if o.end.Sub(o.start) > time.Second || !o.ok() {
-			t.Logf("slow or failed: %v (%+.1fs from stop)", o, o.start.Sub(down).Seconds())
+	t.Logf("etcd stopped at %s, restarted at %s, ready at %s", down.Format("15:04:05.000"), restart.Format("15:04:05.000"), back.Format("15:04:05.000"))
+	defer func() {
+		if !t.Failed() {
+			return
 		}
-	}
+		for _, p := range ps {
+			t.Logf("probe %s-%s (%+.1fs from stop): %d %.120q", p.at.Format("15:04:05.000"), p.end.Format("15:04:05.000"), p.at.Sub(down).Seconds(), p.code, p.body)
+		}
+		for _, o := range outcomes {
+			if o.end.Sub(o.start) > time.Second || !o.ok() {
+				t.Logf("slow or failed: %v (%+.1fs from stop)", o, o.start.Sub(down).Seconds())
+			}
+		}
+	}()
 	var downProbes, failed int
 	var firstFail, lastFail time.Time
 	for _, p := range ps {
