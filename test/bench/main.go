@@ -37,9 +37,9 @@ func main() {
 	fs.IntVar(&o.p.N, "n", 10000, "objects to create (N)")
 	fs.IntVar(&o.p.C, "c", 8, "concurrent clients (C)")
 	fs.IntVar(&o.p.Gets, "gets", 0, "random GETs (0: N)")
-	fs.IntVar(&o.p.Lists, "lists", 3, "repetitions of the full list and of the paged list (the median counts)")
+	fs.IntVar(&o.p.Lists, "lists", 5, "repetitions of the full list and of the paged list (the best counts)")
 	fs.Int64Var(&o.p.PageLimit, "page", 500, "page size of the paged list")
-	fs.IntVar(&o.p.Updates, "updates", 0, "read-modify-write updates on the hot keys (0: N/5)")
+	fs.IntVar(&o.p.Updates, "updates", 0, "read-modify-write updates on the hot keys (0: N/10)")
 	fs.IntVar(&o.p.HotKeys, "hot", 16, "hot keys of the update phase")
 	fs.IntVar(&o.p.Watchers, "watchers", 10, "watchers of the watch phase")
 	fs.IntVar(&o.p.WatchUpdates, "watch-updates", 0, "updates the watchers receive, M (0: N/10, at least 100)")
@@ -60,7 +60,7 @@ func main() {
 		o.p.Gets = o.p.N
 	}
 	if o.p.Updates == 0 {
-		o.p.Updates = max(o.p.N/5, 10)
+		o.p.Updates = max(o.p.N/10, 10)
 	}
 	if o.p.WatchUpdates == 0 {
 		o.p.WatchUpdates = max(o.p.N/10, 100)

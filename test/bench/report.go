@@ -26,7 +26,11 @@ type goal struct {
 	figure, want, how string
 	value             float64
 	ok, known         bool
-	extra             string
+	// byCPU is the same ratio from the CPU time each operation cost (API
+	// server, webhook, etcd and client together): what the ratio would be on
+	// a machine where CPU is the limit and nothing else runs.
+	byCPU      float64
+	byCPUKnown bool
 }
 
 func ratio(a, b float64) (float64, bool) {
@@ -51,11 +55,25 @@ func (p *phaseResult) elapsedSeconds() float64 {
 	return p.Elapsed.Seconds()
 }
 
+// cpuPerOp is the CPU time (all roles, the client included) per operation
+// of a phase.
+func (r *report) cpuPerOp(id, phase string) float64 {
+	p := r.get(id, phase)
+	if p == nil || p.Ops == 0 {
+		return 0
+	}
+	total := 0.0
+	for _, v := range p.CPU {
+		total += v
+	}
+	return total / float64(p.Ops)
+}
+
 // targets are the issue's figures, computed from this run.
 func (r *report) targets() []goal {
 	var ts []goal
-	add := func(figure, want, how string, v float64, known bool, ok func(float64) bool) {
-		t := goal{figure: figure, want: want, how: how, value: v, known: known}
+	add := func(figure, want, how string, v float64, known bool, ok func(float64) bool, cpu float64, cpuKnown bool) {
+		t := goal{figure: figure, want: want, how: how, value: v, known: known, byCPU: cpu, byCPUKnown: cpuKnown}
 		if known {
 			t.ok = ok(v)
 		}
@@ -63,39 +81,49 @@ func (r *report) targets() []goal {
 	}
 	ge := func(x float64) func(float64) bool { return func(v float64) bool { return v >= x } }
 	le := func(x float64) func(float64) bool { return func(v float64) bool { return v <= x } }
+	// cheaper is how many times less CPU an operation of a cost than of b.
+	cheaper := func(a, aPhase, b, bPhase string) (float64, bool) {
+		return ratio(r.cpuPerOp(b, bPhase), r.cpuPerOp(a, aPhase))
+	}
 
 	v, k := ratio(r.get("ours-pb", "create").Rate(), r.get("crd-beta", "create").Rate())
-	add("creates/s, us (protobuf) ÷ CRD (v1beta JSON)", "≥ 3", "ours-pb ÷ crd-beta", v, k, ge(3))
+	c, ck := cheaper("ours-pb", "create", "crd-beta", "create")
+	add("creates/s, us (protobuf) ÷ CRD (v1beta JSON)", "≥ 3", "ours-pb ÷ crd-beta", v, k, ge(3), c, ck)
 	v, k = ratio(r.get("ours-pb", "create").Rate(), r.get("etcd", "create").Rate())
-	add("creates/s, us ÷ raw etcd puts", "≥ 0.35", "ours-pb ÷ etcd", v, k, ge(0.35))
+	c, ck = cheaper("ours-pb", "create", "etcd", "create")
+	add("creates/s, us ÷ raw etcd puts", "≥ 0.35", "ours-pb ÷ etcd", v, k, ge(0.35), c, ck)
 	v, k = ratio(r.get("crd-beta", "list").elapsedSeconds(), r.get("ours-pb", "list").elapsedSeconds())
-	add("full list of N decoded, CRD JSON time ÷ our protobuf time", "≥ 5", "crd-beta ÷ ours-pb", v, k, ge(5))
+	c, ck = cheaper("ours-pb", "list", "crd-beta", "list")
+	add("full list of N decoded, CRD JSON time ÷ our protobuf time", "≥ 5", "crd-beta ÷ ours-pb", v, k, ge(5), c, ck)
 	v, k = ratio(r.get("ours-alpha", "get").elapsedSeconds(), r.get("ours-pb", "get").elapsedSeconds())
-	add("v1alpha GET time ÷ v1beta GET time, ours", "≤ 1.15", "ours-alpha ÷ ours-pb (both protobuf)", v, k, le(1.15))
+	c, ck = cheaper("ours-pb", "get", "ours-alpha", "get")
+	add("v1alpha GET time ÷ v1beta GET time, ours", "≤ 1.15", "ours-alpha ÷ ours-pb (both protobuf)", v, k, le(1.15), c, ck)
 	v, k = ratio(r.get("ours-pb", "create").Rate(), r.get("deploy", "create").Rate())
-	add("creates/s, ours ÷ built-in Deployments", "≥ 1.5", "ours-pb ÷ deploy", v, k, ge(1.5))
+	c, ck = cheaper("ours-pb", "create", "deploy", "create")
+	add("creates/s, ours ÷ built-in Deployments", "≥ 1.5", "ours-pb ÷ deploy", v, k, ge(1.5), c, ck)
 	v, k = ratio(r.get("ours-pb", "list").elapsedSeconds(), r.get("deploy", "list").elapsedSeconds())
-	add("full-list time, ours ÷ built-in Deployments", "≤ 0.5", "ours-pb ÷ deploy", v, k, le(0.5))
+	c, ck = cheaper("deploy", "list", "ours-pb", "list")
+	add("full-list time, ours ÷ built-in Deployments", "≤ 0.5", "ours-pb ÷ deploy", v, k, le(0.5), c, ck)
 	ours, crd := r.results["ours-pb"], r.results["crd-beta"]
 	if ours != nil && crd != nil {
 		v, k = ratio(float64(ours.RSSAfter-ours.RSSBefore), float64(crd.RSSAfter-crd.RSSBefore))
 	} else {
 		v, k = 0, false
 	}
-	add("resident memory growth per N objects, ours ÷ kube-apiserver's for the CRD", "≤ 0.5", "ours-pb ÷ crd-beta, RSS after − before create", v, k, le(0.5))
+	add("resident memory growth per N objects, ours ÷ kube-apiserver's for the CRD", "≤ 0.5", "ours-pb ÷ crd-beta, RSS after − before create", v, k, le(0.5), 0, false)
 	ow, cw := r.get("ours-pb", "watch"), r.get("crd-beta", "watch")
 	v, k = 0, false
 	if ow != nil && cw != nil {
 		v, k = ratio(ow.EventsPerSec, cw.EventsPerSec)
 	}
-	add("watch events/s to 10 watchers, ours ÷ CRD", "≥ 2", "ours-pb ÷ crd-beta", v, k, ge(2))
-	if ow != nil {
-		t := goal{figure: "watch p99 lag, ours", want: "< 20 ms", how: "ours-pb", value: float64(ow.LagP99) / float64(time.Millisecond), known: true}
+	c, ck = cheaper("ours-pb", "watch", "crd-beta", "watch")
+	add("watch events/s to 10 watchers, ours ÷ CRD", "≥ 2", "ours-pb ÷ crd-beta", v, k, ge(2), c, ck)
+	t := goal{figure: "watch p99 lag, ours", want: "< 20 ms", how: "ours-pb"}
+	if ow != nil && ow.Events > 0 {
+		t.value, t.known = float64(ow.LagP99)/float64(time.Millisecond), true
 		t.ok = ow.LagP99 < 20*time.Millisecond
-		ts = append(ts, t)
-	} else {
-		ts = append(ts, goal{figure: "watch p99 lag, ours", want: "< 20 ms", how: "ours-pb"})
 	}
+	ts = append(ts, t)
 	return ts
 }
 
@@ -193,7 +221,7 @@ func (r *report) cpuRows() [][]string {
 				}
 				parts = append(parts, s)
 			}
-			parts = append(parts, fmt.Sprintf("%.1f", p.CPU["etcd"]))
+			parts = append(parts, fmt.Sprintf("%.1f", p.CPU["etcd"]), fmt.Sprintf("%.1f", p.CPU["client"]))
 			row = append(row, strings.Join(parts, " / "))
 		}
 		rows = append(rows, row)
@@ -226,9 +254,9 @@ func (r *report) webhookRows() [][]string {
 }
 
 func (r *report) targetRows() [][]string {
-	rows := [][]string{{"figure", "target", "this run", "", "from"}}
+	rows := [][]string{{"figure", "target", "this run", "", "by CPU per operation", "from"}}
 	for _, t := range r.targets() {
-		val, verdict := "not measured", "–"
+		val, verdict, cpu := "not measured", "–", "–"
 		if t.known {
 			if strings.Contains(t.want, "ms") {
 				val = fmt.Sprintf("%.1f ms", t.value)
@@ -240,7 +268,10 @@ func (r *report) targetRows() [][]string {
 				verdict = "met"
 			}
 		}
-		rows = append(rows, []string{t.figure, t.want, val, verdict, t.how})
+		if t.byCPUKnown {
+			cpu = fmt.Sprintf("%.2f", t.byCPU)
+		}
+		rows = append(rows, []string{t.figure, t.want, val, verdict, cpu, t.how})
 	}
 	return rows
 }
@@ -281,7 +312,7 @@ func (r *report) terminal() string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "Results (N=%d, C=%d), %s:\n\n", r.o.p.N, r.o.p.C, r.elapsed.Round(time.Second))
 	sb.WriteString(textTable(r.rows()))
-	sb.WriteString("\nServer CPU seconds per phase (API server[+webhook] / etcd):\n\n")
+	sb.WriteString("\nCPU seconds per phase (API server[+webhook] / etcd / bench client):\n\n")
 	sb.WriteString(textTable(r.cpuRows()))
 	if rows := r.webhookRows(); len(rows) > 1 {
 		sb.WriteString("\nConversion webhook calls:\n\n")
@@ -367,14 +398,14 @@ func (r *report) markdown() string {
 	}
 	sb.WriteString("\n## Results\n\n")
 	sb.WriteString(markdownTable(r.rows()))
-	sb.WriteString("\nGET and create latencies are per request; list times are one full listing (all pages for the paged list), decoded into typed objects by the client (raw etcd: values not decoded); update latency includes the conflict retries; watch events/s counts the events all watchers received from the first write to the last event; the lag of an event runs from the acknowledgement of its write to its arrival (0 when it arrives first). Delete-collection runs until a list is empty (raw etcd: one range delete).\n\n")
-	sb.WriteString("### Server CPU seconds per phase\n\nFrom `/proc/PID/stat` (user + system): API server (+ conversion webhook) / etcd.\n\n")
+	fmt.Fprintf(&sb, "\nGET and create latencies are per request; list times are one full listing (all pages for the paged list), decoded into typed objects by the client (raw etcd: values not decoded), the best of %d; update latency includes the conflict retries; watch events/s counts the events all watchers received from the first write to the last event; the lag of an event runs from the acknowledgement of its write to its arrival (0 when it arrives first). Delete-collection runs until a list is empty, calling again when the server ends the call at its 60s request timeout (raw etcd: one range delete).\n\n", p.Lists)
+	sb.WriteString("### CPU seconds per phase\n\nFrom `/proc/PID/stat` (user + system): API server (+ conversion webhook) / etcd / the bench process (clients and watchers, decoding included).\n\n")
 	sb.WriteString(markdownTable(r.cpuRows()))
 	if rows := r.webhookRows(); len(rows) > 1 {
 		sb.WriteString("\n### Conversion webhook calls\n\n")
 		sb.WriteString(markdownTable(rows))
 	}
-	sb.WriteString("\n## Targets\n\nRatios from this run (issue 6).\n\n")
+	sb.WriteString("\n## Targets\n\nRatios from this run (issue 6). The machine is shared and every setup is CPU-bound, so a rate is the CPU the setup got divided by the CPU an operation costs; \"by CPU per operation\" is the same ratio computed from the CPU time of each operation (API server, webhook, etcd and the bench client together, from the table above), which does not depend on how much CPU other work left to the setup.\n\n")
 	sb.WriteString(markdownTable(r.targetRows()))
 	for _, id := range r.order {
 		if f := r.results[id].Failed; f != "" {

@@ -67,6 +67,17 @@ func benchObject(i int) *cicd.JenkinsService {
 	}
 }
 
+// plainObject is a JenkinsService as created through v1alpha: whole cores,
+// default memory and image, no status; v1alpha shows all of it, so no
+// preservation annotations.
+func plainObject(i int) *cicd.JenkinsService {
+	o := benchObject(i)
+	o.Spec.Resources = cicd.JenkinsServiceResources{CPU: resource.MustParse("2"), Memory: cicd.DefaultMemory()}
+	o.Spec.Image = cicd.DefaultImage
+	o.Status = cicd.JenkinsServiceStatus{}
+	return o
+}
+
 func benchList(n int) *cicd.JenkinsServiceList {
 	l := &cicd.JenkinsServiceList{ListMeta: metav1.ListMeta{ResourceVersion: "123456"}}
 	for i := 0; i < n; i++ {
@@ -79,33 +90,38 @@ var versions = []schema.GroupVersion{v1beta.SchemeGroupVersion, v1alpha.SchemeGr
 
 func BenchmarkConvert(b *testing.B) {
 	s, _ := benchScheme()
-	hub := benchObject(0)
-	for _, gv := range versions {
-		ext, err := s.New(gv.WithKind("JenkinsService"))
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Run("hub-to-"+gv.Version, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				out, _ := s.New(gv.WithKind("JenkinsService"))
-				if err := s.Convert(hub, out, nil); err != nil {
-					b.Fatal(err)
-				}
+	for _, shape := range []struct {
+		name string
+		hub  *cicd.JenkinsService
+	}{{"preserved", benchObject(0)}, {"plain", plainObject(0)}} {
+		hub := shape.hub
+		for _, gv := range versions {
+			ext, err := s.New(gv.WithKind("JenkinsService"))
+			if err != nil {
+				b.Fatal(err)
 			}
-		})
-		if err := s.Convert(hub, ext, nil); err != nil {
-			b.Fatal(err)
-		}
-		b.Run(gv.Version+"-to-hub", func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				out := &cicd.JenkinsService{}
-				if err := s.Convert(ext, out, nil); err != nil {
-					b.Fatal(err)
+			b.Run(shape.name+"/hub-to-"+gv.Version, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					out, _ := s.New(gv.WithKind("JenkinsService"))
+					if err := s.Convert(hub, out, nil); err != nil {
+						b.Fatal(err)
+					}
 				}
+			})
+			if err := s.Convert(hub, ext, nil); err != nil {
+				b.Fatal(err)
 			}
-		})
+			b.Run(shape.name+"/"+gv.Version+"-to-hub", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					out := &cicd.JenkinsService{}
+					if err := s.Convert(ext, out, nil); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 	}
 }
 
