@@ -59,5 +59,6 @@ func completeStorage(etcd *genericoptions.EtcdOptions) error {
 	}
 	etcd.StorageConfig.Codec = codec
 	etcd.StorageConfig.EncodeVersioner = versioner
+	etcd.StorageConfig.Transport.EgressLookup = eagerEtcdDialer
 	return nil
 }
