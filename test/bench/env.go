@@ -24,6 +24,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -50,12 +51,13 @@ type environment struct {
 	logs                              string
 
 	versions       map[string]string
-	storedBytes    map[string]int // mean stored value size per setup
+	preferred      map[string]string // "ours", "crd": the group's preferred version in discovery
+	storedBytes    map[string]int    // mean stored value size per setup
 	etcdValueBytes int
 }
 
 func newEnvironment(o *options) (*environment, error) {
-	e := &environment{o: o, logs: filepath.Join(o.workDir, "logs"), versions: map[string]string{}, storedBytes: map[string]int{}}
+	e := &environment{o: o, logs: filepath.Join(o.workDir, "logs"), versions: map[string]string{}, storedBytes: map[string]int{}, preferred: map[string]string{}}
 	e.server = o.serverBin
 	e.etcd = filepath.Join(o.binDir, "etcd")
 	e.kubeAPIServer = filepath.Join(o.binDir, "kube-apiserver")
@@ -180,6 +182,10 @@ func (e *environment) runOurs(ctx context.Context, b *bench, id string) (*setupR
 	}
 	cfg = unlimited(cfg)
 
+	if _, ok := e.preferred["ours"]; !ok {
+		e.preferred["ours"] = preferredVersion(cfg)
+		logf("[%s] discovery: preferred version of autobusi.group.cicd is %s", id, e.preferred["ours"])
+	}
 	s := &setup{id: id, roles: []role{{"server", srv.pid()}, {"etcd", etcd.pid()}}, rssPID: srv.pid()}
 	switch id {
 	case "ours-json":
@@ -208,17 +214,15 @@ func (e *environment) runOurs(ctx context.Context, b *bench, id string) (*setupR
 		s.profile, s.heap = httpGetter(hc, cfg.Host)
 	}
 	res := b.run(ctx, s)
-	if id == "ours-pb" || e.storedBytes["ours"] == 0 {
-		// The stored size, for the raw etcd setup: measured after the create
-		// phase would be better, but the objects are gone by now; create one.
-		if n, err := storedSize(ctx, s.t, etcdURL, "/registry/cicd-apiserver.autobusi.com/"); err == nil {
-			res.StoredValueBytes = n
-			if id == "ours-pb" || e.storedBytes["ours"] == 0 {
-				e.storedBytes["ours"] = n
-			}
-		} else {
-			logf("[%s] stored size: %v", id, err)
+	// The stored size (for the raw etcd setup, that of ours-pb): the objects
+	// are gone by now; create one again.
+	if n, err := storedSize(ctx, s.t, etcdURL, "/registry/cicd-apiserver.autobusi.com/"); err == nil {
+		res.StoredValueBytes = n
+		if id == "ours-pb" || e.storedBytes["ours"] == 0 {
+			e.storedBytes["ours"] = n
 		}
+	} else {
+		logf("[%s] stored size: %v", id, err)
 	}
 	return res, nil
 }
@@ -325,6 +329,8 @@ func (e *environment) runKube(ctx context.Context, b *bench) ([]*setupResult, er
 	if err != nil {
 		return nil, err
 	}
+	e.preferred["crd"] = preferredVersion(cfg)
+	logf("[kube] discovery: preferred version of autobusi.group.cicd is %s", e.preferred["crd"])
 	profile, heap := httpGetter(hc, cfg.Host)
 	roles := []role{{"server", kas.pid()}, {"webhook", wh.pid()}, {"etcd", etcd.pid()}}
 
@@ -361,6 +367,24 @@ func (e *environment) runKube(ctx context.Context, b *bench) ([]*setupResult, er
 		}
 	}
 	return out, nil
+}
+
+// preferredVersion is the preferred version of our group in discovery.
+func preferredVersion(cfg *rest.Config) string {
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return "unknown (" + err.Error() + ")"
+	}
+	groups, err := dc.ServerGroups()
+	if err != nil {
+		return "unknown (" + err.Error() + ")"
+	}
+	for _, g := range groups.Groups {
+		if g.Name == "autobusi.group.cicd" {
+			return g.PreferredVersion.Version
+		}
+	}
+	return "not served"
 }
 
 var crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}

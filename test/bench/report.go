@@ -365,7 +365,7 @@ func loadavg() string {
 }
 
 func gitCommit() string {
-	out, err := exec.Command("git", "log", "-1", "--format=%h %s").Output()
+	out, err := exec.Command("git", "log", "-1", "--format=%h").Output()
 	if err != nil {
 		return "unknown"
 	}
@@ -382,9 +382,9 @@ func (r *report) markdown() string {
 	sb.WriteString("move up to 2× between runs on a shared machine: compare the ratios within one run.\n\n")
 	fmt.Fprintf(&sb, "- date: %s (run took %s)\n", r.started.UTC().Format("2006-01-02 15:04 MST"), r.elapsed.Round(time.Second))
 	fmt.Fprintf(&sb, "- machine: %s; load average at the end %s (other work shares the machine)\n", machine(), loadavg())
-	fmt.Fprintf(&sb, "- versions: cicd-apiserver `%s` at `%s`; kube-apiserver `%s`; etcd %s; %s (client and webhook)\n",
+	fmt.Fprintf(&sb, "- versions: cicd-apiserver `%s` built from the working tree at commit `%s`; kube-apiserver `%s`; etcd %s; %s (client and webhook)\n",
 		r.env.versions["cicd-apiserver"], gitCommit(), orDash(r.env.versions["kube-apiserver"]), orDash(r.env.versions["etcd"]), runtime.Version())
-	fmt.Fprintf(&sb, "- workload: N=%d, C=%d; %d random GETs; full list ×%d and paged list (limit %d) ×%d, median; %d read-modify-write updates on %d hot keys with conflict retry; %d watchers × %d updates; delete-collection\n",
+	fmt.Fprintf(&sb, "- workload: N=%d, C=%d; %d random GETs; full list ×%d and paged list (limit %d) ×%d, the best counts; %d read-modify-write updates on %d hot keys with conflict retry; %d watchers × %d updates; delete-collection\n",
 		p.N, p.C, p.Gets, p.Lists, p.PageLimit, p.Lists, p.Updates, p.HotKeys, p.Watchers, p.WatchUpdates)
 	fsync := "etcd fsyncs its WAL (default)"
 	if !r.o.fsync {
@@ -392,6 +392,10 @@ func (r *report) markdown() string {
 	}
 	fmt.Fprintf(&sb, "- %s; cicd-apiserver runs in local mode with `--etcd-servers` (an etcd process like kube-apiserver's, so that the server's CPU and memory are its own)\n\n", fsync)
 
+	if r.env.preferred["ours"] != "" || r.env.preferred["crd"] != "" {
+		fmt.Fprintf(&sb, "Discovery's preferred version of `autobusi.group.cicd`: cicd-apiserver `%s`, the CRD `%s` (a CRD orders versions without a trailing number alphabetically).\n\n",
+			orDash(r.env.preferred["ours"]), orDash(r.env.preferred["crd"]))
+	}
 	sb.WriteString("## Setups\n\n")
 	for _, id := range r.order {
 		fmt.Fprintf(&sb, "- `%s`: %s\n", id, r.results[id].Title)
