@@ -138,10 +138,14 @@ func (e *environment) startEtcd(ctx context.Context, name string) (*proc, string
 	return p, client, nil
 }
 
+// noGzip is -no-gzip: clients do not ask for compressed responses.
+var noGzip bool
+
 func unlimited(cfg *rest.Config) *rest.Config {
 	cfg = rest.CopyConfig(cfg)
 	cfg.QPS, cfg.Burst = -1, 0
 	cfg.Timeout = 5 * time.Minute
+	cfg.DisableCompression = noGzip
 	return cfg
 }
 

@@ -54,6 +54,7 @@ func main() {
 	fs.DurationVar(&o.profileFor, "profile-for", 10*time.Second, "length of each CPU profile")
 	fs.IntVar(&o.valueSize, "value-size", 0, "value size of the raw etcd setup (0: the size of our stored object, measured in ours-pb, else 865)")
 	fs.DurationVar(&o.timeout, "timeout", 40*time.Minute, "give up after this long")
+	fs.BoolVar(&noGzip, "no-gzip", false, "clients do not accept gzip (client-go accepts it by default, and API servers compress responses over 128 KiB)")
 	_ = fs.Parse(os.Args[1:])
 
 	if o.p.Gets == 0 {

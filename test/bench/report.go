@@ -390,6 +390,9 @@ func (r *report) markdown() string {
 	if !r.o.fsync {
 		fsync = "etcd runs with --unsafe-no-fsync"
 	}
+	if noGzip {
+		sb.WriteString("- clients do not accept gzip (-no-gzip)\n")
+	}
 	fmt.Fprintf(&sb, "- %s; cicd-apiserver runs in local mode with `--etcd-servers` (an etcd process like kube-apiserver's, so that the server's CPU and memory are its own)\n\n", fsync)
 
 	if r.env.preferred["ours"] != "" || r.env.preferred["crd"] != "" {
