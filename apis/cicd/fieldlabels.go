@@ -1,6 +1,26 @@
 package cicd
 
-import "strconv"
+import (
+	"fmt"
+	"strconv"
+
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// FieldLabelConversionFunc is the field-selector conversion of a version whose
+// replica count is at replicasLabel: metadata.name, metadata.namespace and
+// replicasLabel, which selects on the hub's spec.replicas.
+func FieldLabelConversionFunc(replicasLabel string) runtime.FieldLabelConversionFunc {
+	return func(label, value string) (string, string, error) {
+		switch label {
+		case "metadata.name", "metadata.namespace":
+			return label, value, nil
+		case replicasLabel:
+			return "spec.replicas", CanonicalIntegerFieldValue(value), nil
+		}
+		return "", "", fmt.Errorf("field label not supported: %s", label)
+	}
+}
 
 // CanonicalIntegerFieldValue writes an integer field-selector value as the
 // server's field sets do (decimal, no sign or leading zeros), so that "02"

@@ -1,8 +1,6 @@
 package v1beta
 
 import (
-	"fmt"
-
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/autobusi/cicd-apiserver/apis/cicd"
@@ -15,15 +13,5 @@ func init() {
 // addFieldLabelConversionFuncs registers the field selectors v1beta offers:
 // metadata.name, metadata.namespace and spec.replicas.
 func addFieldLabelConversionFuncs(scheme *runtime.Scheme) error {
-	return scheme.AddFieldLabelConversionFunc(SchemeGroupVersion.WithKind("JenkinsService"), convertFieldLabel)
-}
-
-func convertFieldLabel(label, value string) (string, string, error) {
-	switch label {
-	case "metadata.name", "metadata.namespace":
-		return label, value, nil
-	case "spec.replicas":
-		return "spec.replicas", cicd.CanonicalIntegerFieldValue(value), nil
-	}
-	return "", "", fmt.Errorf("field label not supported: %s", label)
+	return scheme.AddFieldLabelConversionFunc(SchemeGroupVersion.WithKind("JenkinsService"), cicd.FieldLabelConversionFunc("spec.replicas"))
 }
