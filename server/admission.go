@@ -81,11 +81,12 @@ func newEtcdClient(t storagebackend.TransportConfig) (*clientv3.Client, error) {
 }
 
 // admissionWiring is what the JenkinsService admission plugin is initialized
-// with: an informer factory on the server's own loopback client and a client
-// of the storage etcd.
+// with: an informer factory whose JenkinsService informer reads the server's
+// own storage in process, and a client of the storage etcd.
 type admissionWiring struct {
 	initializer admission.PluginInitializer
 	informers   informers.SharedInformerFactory
+	source      *inProcessListerWatcher
 	etcd        *clientv3.Client
 	keys        storageKeys
 }
@@ -101,10 +102,9 @@ func newAdmissionWiring(c *genericapiserver.RecommendedConfig, maxJenkinsService
 	if err != nil {
 		return nil, err
 	}
-	// The informer lists and watches every JenkinsService over loopback: in
-	// protobuf, as kube-apiserver's loopback clients do; in JSON, decoding
-	// each watch event and encoding it for this watcher cost about a tenth
-	// of the server's CPU time per create (make bench, profile of ours-pb).
+	// The JenkinsService informer is fed in process (admission_informer.go);
+	// the loopback client is there for any other informer of the factory, in
+	// protobuf, as kube-apiserver's loopback clients are.
 	loopback := rest.CopyConfig(c.LoopbackClientConfig)
 	loopback.ContentType = runtime.ContentTypeProtobuf
 	loopback.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
@@ -117,6 +117,8 @@ func newAdmissionWiring(c *genericapiserver.RecommendedConfig, maxJenkinsService
 		return nil, err
 	}
 	factory := informers.NewSharedInformerFactory(client, 0)
+	source := &inProcessListerWatcher{}
+	useInProcessInformer(factory, source)
 	return &admissionWiring{
 		initializer: jsinitializer.New(jsinitializer.Config{
 			Informers:          factory,
@@ -126,6 +128,7 @@ func newAdmissionWiring(c *genericapiserver.RecommendedConfig, maxJenkinsService
 			MaxJenkinsServices: maxJenkinsServices,
 		}),
 		informers: factory,
+		source:    source,
 		etcd:      etcd,
 		keys:      keys,
 	}, nil
@@ -138,7 +141,7 @@ func (w *admissionWiring) close() {
 
 // extraConfig hands the informers to the server and the cleanup to its Run.
 func (w *admissionWiring) extraConfig() ExtraConfig {
-	return ExtraConfig{Informers: w.informers, closers: []func(){w.close}}
+	return ExtraConfig{Informers: w.informers, bindStorage: w.source.bind, closers: []func(){w.close}}
 }
 
 // localAdmission builds the admission chain of local mode. There is no

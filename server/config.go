@@ -19,6 +19,9 @@ type ExtraConfig struct {
 	// Informers feed the JenkinsService admission plugin. The server starts
 	// them in a post-start hook and is not ready before they have synced.
 	Informers informers.SharedInformerFactory
+	// bindStorage, when set, hands the JenkinsService storage to the
+	// informers that read it in process, once the server has built it.
+	bindStorage func(storeReader)
 	// closers release what the configuration opened (the admission etcd
 	// client) once the server has stopped.
 	closers []func()
@@ -53,6 +56,7 @@ func (c *Config) Complete() CompletedConfig {
 // our codecs, OpenAPI v2 and v3, the kube feature gate and effective version.
 func newRecommendedConfig() *genericapiserver.RecommendedConfig {
 	c := genericapiserver.NewRecommendedConfig(Codecs)
+	c.BuildHandlerChainFunc = buildHandlerChain
 	applyOpenAPI(&c.Config)
 	registry := compatibility.DefaultComponentGlobalsRegistry
 	c.FeatureGate = registry.FeatureGateFor(basecompatibility.DefaultKubeComponent)

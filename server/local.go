@@ -22,6 +22,8 @@ import (
 	logsapi "k8s.io/component-base/logs/api/v1"
 	"k8s.io/klog/v2"
 	netutils "k8s.io/utils/net"
+
+	informers "github.com/autobusi/cicd-apiserver/generated/informers/externalversions"
 )
 
 const (
@@ -143,6 +145,7 @@ type LocalServer struct {
 
 	restConfig *rest.Config
 	keys       storageKeys
+	informers  informers.SharedInformerFactory // the admission plugin's
 	cancel     context.CancelFunc
 	done       chan struct{}
 	err        error
@@ -260,6 +263,7 @@ func StartLocal(ctx context.Context, o *LocalOptions) (_ *LocalServer, retErr er
 		PKI:            pki,
 		EtcdServers:    etcdServers,
 		keys:           wiring.keys,
+		informers:      wiring.informers,
 		done:           make(chan struct{}),
 	}
 	if err := writeAdminKubeconfig(s.KubeconfigPath, s.URL, pki); err != nil {

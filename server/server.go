@@ -38,6 +38,9 @@ func (c CompletedConfig) New() (*Server, error) {
 		return nil, fmt.Errorf("jenkinsservices storage: %w", err)
 	}
 	resources := storage.Map()
+	if bind := c.ExtraConfig.bindStorage; bind != nil {
+		bind(storage.JenkinsService)
+	}
 
 	group := genericapiserver.NewDefaultAPIGroupInfo(cicd.GroupName, Scheme, metav1.ParameterCodec, Codecs)
 	group.VersionedResourcesStorageMap[v1beta.SchemeGroupVersion.Version] = resources

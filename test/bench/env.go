@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -92,6 +93,13 @@ func firstLine(b []byte, err error) string {
 	return s
 }
 
+// etcdProfiler fetches CPU profiles of the etcd at url (started with
+// --enable-pprof when there is a -profile-dir).
+func etcdProfiler(url string) func(time.Duration) (io.ReadCloser, error) {
+	profile, _ := httpGetter(&http.Client{}, url)
+	return profile
+}
+
 // startEtcd starts a fresh etcd on loopback.
 func (e *environment) startEtcd(ctx context.Context, name string) (*proc, string, error) {
 	cp, err := freePort()
@@ -115,6 +123,9 @@ func (e *environment) startEtcd(ctx context.Context, name string) (*proc, string
 	}
 	if !e.o.fsync {
 		args = append(args, "--unsafe-no-fsync")
+	}
+	if e.o.profileDir != "" {
+		args = append(args, "--enable-pprof")
 	}
 	p, err := startProc(name, e.logs, e.etcd, nil, args...)
 	if err != nil {
@@ -217,6 +228,7 @@ func (e *environment) runOurs(ctx context.Context, b *bench, id string) (*setupR
 	if hc, err := rest.HTTPClientFor(cfg); err == nil {
 		s.profile, s.heap = httpGetter(hc, cfg.Host)
 	}
+	s.etcdProfile = etcdProfiler(etcdURL)
 	res := b.run(ctx, s)
 	// The stored size (for the raw etcd setup, that of ours-pb): the objects
 	// are gone by now; create one again.
@@ -343,7 +355,7 @@ func (e *environment) runKube(ctx context.Context, b *bench) ([]*setupResult, er
 		if !e.o.setups[id] {
 			continue
 		}
-		s := &setup{id: id, roles: roles, rssPID: kas.pid(), profile: profile, heap: heap, reviews: reviews}
+		s := &setup{id: id, roles: roles, rssPID: kas.pid(), profile: profile, heap: heap, reviews: reviews, etcdProfile: etcdProfiler(etcdURL)}
 		switch id {
 		case "crd-beta":
 			s.title = "CRD with conversion webhook, v1beta, JSON"
@@ -487,10 +499,11 @@ func (e *environment) runEtcd(ctx context.Context, b *bench) (*setupResult, erro
 	}
 	e.etcdValueBytes = size
 	s := &setup{
-		id:    "etcd",
-		title: fmt.Sprintf("raw etcd, %d-byte values", size),
-		t:     newEtcdTarget(c, size),
-		roles: []role{{"etcd", etcd.pid()}},
+		id:          "etcd",
+		title:       fmt.Sprintf("raw etcd, %d-byte values", size),
+		t:           newEtcdTarget(c, size),
+		roles:       []role{{"etcd", etcd.pid()}},
+		etcdProfile: etcdProfiler(url),
 	}
 	r := b.run(ctx, s)
 	r.StoredValueBytes = size

@@ -45,6 +45,8 @@ type setup struct {
 	// the server over d.
 	profile func(d time.Duration) (io.ReadCloser, error)
 	heap    func() (io.ReadCloser, error)
+	// etcdProfile, when set, fetches a CPU profile of the setup's etcd.
+	etcdProfile func(d time.Duration) (io.ReadCloser, error)
 }
 
 type phaseResult struct {
@@ -133,7 +135,14 @@ func (b *bench) runPhase(ctx context.Context, s *setup, res *setupResult, name s
 			defer profWG.Done()
 			b.fetch(s.profile(b.profileSeconds))(filepath.Join(b.profileDir, s.id+"-"+name+".pprof"))
 		}()
-		time.Sleep(100 * time.Millisecond) // let the profile start
+		if s.etcdProfile != nil {
+			profWG.Add(1)
+			go func() {
+				defer profWG.Done()
+				b.fetch(s.etcdProfile(b.profileSeconds))(filepath.Join(b.profileDir, s.id+"-"+name+"-etcd.pprof"))
+			}()
+		}
+		time.Sleep(100 * time.Millisecond) // let the profiles start
 	}
 	var w0 webhookCounters
 	if s.reviews != nil {

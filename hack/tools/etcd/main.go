@@ -49,6 +49,7 @@ func run(args []string) error {
 		logLevel     = fs.String("log-level", "info", "debug, info, warn, error, panic or fatal")
 		quota        = fs.Int64("quota-backend-bytes", 0, "backend size quota in bytes (0: etcd's default)")
 		noFsync      = fs.Bool("unsafe-no-fsync", false, "disable fsync: faster, loses data on a crash (fine for tests)")
+		enablePprof  = fs.Bool("enable-pprof", false, "serve runtime profiling data at /debug/pprof/ on the client URLs")
 		startTimeout = fs.Duration("start-timeout", time.Minute, "how long to wait for the server to become ready")
 		printVersion = fs.Bool("version", false, "print the version and exit")
 	)
@@ -73,6 +74,7 @@ func run(args []string) error {
 	cfg.LogLevel = *logLevel
 	cfg.QuotaBackendBytes = *quota
 	cfg.UnsafeNoFsync = *noFsync
+	cfg.EnablePprof = *enablePprof
 
 	var err error
 	if cfg.ListenClientUrls, err = parseURLs("listen-client-urls", *listenClient); err != nil {
