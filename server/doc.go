@@ -20,9 +20,14 @@
 //	config.go      Config, CompletedConfig
 //	server.go      Server: the API group, informers, Run
 //	admission.go   the JenkinsService admission wiring (informers, etcd keys)
+//	admission_informer.go  the admission informer, fed from the storage in process
+//	features.go    feature-gate defaults that differ from kube-apiserver's
+//	stack.go       the handler chain, with goroutine stacks reserved up front
 //	openapi.go     OpenAPI v2 and v3
 //	version.go     the reported version
 //	local_auth.go  local authentication and authorization
+//	local_auth_cache.go  the cache of verified client-certificate chains
+//	etcddial.go    the etcd dialer that redials eagerly
 //	pki.go         local CA and certificates
 //	kubeconfig.go  the admin kubeconfig
 //	etcd.go        the embedded etcd
