@@ -50,37 +50,31 @@ var (
 
 func (lw *inProcessListerWatcher) bind(s storeReader) { lw.store.Store(&s) }
 
-func (lw *inProcessListerWatcher) storage() (storeReader, error) {
-	s := lw.store.Load()
-	if s == nil {
-		return nil, fmt.Errorf("the jenkinsservices storage is not installed yet")
-	}
-	return *s, nil
-}
-
 // IsWatchListSemanticsUnSupported makes the reflector list, then watch,
 // instead of asking for a watch that starts with the initial state.
 func (lw *inProcessListerWatcher) IsWatchListSemanticsUnSupported() bool { return true }
 
-func internalListOptions(opts metav1.ListOptions) (*metainternalversion.ListOptions, error) {
-	out := &metainternalversion.ListOptions{}
-	if err := metainternalversion.Convert_v1_ListOptions_To_internalversion_ListOptions(&opts, out, nil); err != nil {
-		return nil, err
+// request is what List and Watch hand the storage: the bound storage, a
+// context for all namespaces and the options in the internal version.
+func (lw *inProcessListerWatcher) request(ctx context.Context, opts metav1.ListOptions) (storeReader, context.Context, *metainternalversion.ListOptions, error) {
+	s := lw.store.Load()
+	if s == nil {
+		return nil, nil, nil, fmt.Errorf("the jenkinsservices storage is not installed yet")
 	}
-	return out, nil
+	in := &metainternalversion.ListOptions{}
+	if err := metainternalversion.Convert_v1_ListOptions_To_internalversion_ListOptions(&opts, in, nil); err != nil {
+		return nil, nil, nil, err
+	}
+	return *s, genericapirequest.WithNamespace(ctx, metav1.NamespaceAll), in, nil
 }
 
 // ListWithContext lists every JenkinsService, in all namespaces.
 func (lw *inProcessListerWatcher) ListWithContext(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-	s, err := lw.storage()
+	s, ctx, in, err := lw.request(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
-	in, err := internalListOptions(opts)
-	if err != nil {
-		return nil, err
-	}
-	list, err := s.List(genericapirequest.WithNamespace(ctx, metav1.NamespaceAll), in)
+	list, err := s.List(ctx, in)
 	if err != nil {
 		return nil, err
 	}
@@ -94,15 +88,11 @@ func (lw *inProcessListerWatcher) ListWithContext(ctx context.Context, opts meta
 // WatchWithContext watches every JenkinsService, in all namespaces, and
 // converts the events' objects to v1beta.
 func (lw *inProcessListerWatcher) WatchWithContext(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
-	s, err := lw.storage()
+	s, ctx, in, err := lw.request(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
-	in, err := internalListOptions(opts)
-	if err != nil {
-		return nil, err
-	}
-	w, err := s.Watch(genericapirequest.WithNamespace(ctx, metav1.NamespaceAll), in)
+	w, err := s.Watch(ctx, in)
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 
@@ -25,18 +26,8 @@ import (
 // sees what a v1beta client sees — created through either version, updated,
 // deleted — and that it does so without a watch request to the server.
 func TestAdmissionInformerInProcess(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts etcd and the server")
-	}
 	ctx := context.Background()
-	o := NewLocalOptions()
-	o.DataDir = t.TempDir()
-	o.SecurePort = 0
-	s, err := StartLocal(ctx, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = s.Stop() }()
+	s, _ := startLocalForTest(t)
 
 	lister := s.informers.Cicd().V1beta().JenkinsServices().Lister()
 	client := versioned.NewForConfigOrDie(s.RESTConfig())
@@ -120,5 +111,39 @@ func TestAdmissionInformerInProcess(t *testing.T) {
 			strings.Contains(line, `verb="WATCH"`) && !strings.HasSuffix(line, " 0") {
 			t.Errorf("a watch of jenkinsservices is open on the server: %s", line)
 		}
+	}
+}
+
+// TestInProcessListerWatcherUnbound: before the storage is installed, List
+// and Watch fail (the reflector retries) instead of panicking.
+func TestInProcessListerWatcherUnbound(t *testing.T) {
+	lw := &inProcessListerWatcher{}
+	if _, err := lw.List(metav1.ListOptions{}); err == nil || !strings.Contains(err.Error(), "not installed") {
+		t.Errorf("List before bind: err = %v", err)
+	}
+	if _, err := lw.Watch(metav1.ListOptions{}); err == nil || !strings.Contains(err.Error(), "not installed") {
+		t.Errorf("Watch before bind: err = %v", err)
+	}
+}
+
+// TestToV1beta: objects are converted, errors pass through, and an object
+// that cannot be converted becomes an error event, not a dropped event.
+func TestToV1beta(t *testing.T) {
+	hub := &cicd.JenkinsService{ObjectMeta: metav1.ObjectMeta{Name: "a", ResourceVersion: "7"}}
+	hub.Spec.Replicas = 3
+	e, ok := toV1beta(watch.Event{Type: watch.Added, Object: hub})
+	got, isBeta := e.Object.(*v1beta.JenkinsService)
+	if !ok || e.Type != watch.Added || !isBeta || got.Name != "a" || got.ResourceVersion != "7" || got.Spec.Replicas == nil || *got.Spec.Replicas != 3 {
+		t.Errorf("converted event = %v %#v", e.Type, e.Object)
+	}
+
+	status := &metav1.Status{Status: metav1.StatusFailure, Code: 410}
+	if e, ok := toV1beta(watch.Event{Type: watch.Error, Object: status}); !ok || e.Object != status {
+		t.Errorf("error event = %#v, want it passed through", e)
+	}
+
+	e, ok = toV1beta(watch.Event{Type: watch.Modified, Object: &metav1.Status{}})
+	if st, isStatus := e.Object.(*metav1.Status); !ok || e.Type != watch.Error || !isStatus || !strings.Contains(st.Message, "converting") {
+		t.Errorf("unconvertible object: event = %v %#v, want an error event", e.Type, e.Object)
 	}
 }

@@ -21,31 +21,33 @@ import (
 	"github.com/autobusi/cicd-apiserver/generated/clientset/versioned"
 )
 
+// startLocalForTest starts local mode on a free port with a fresh data
+// directory, and stops it when the test ends (Stop may be called before).
+func startLocalForTest(t *testing.T) (*LocalServer, *LocalOptions) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts etcd and the server")
+	}
+	o := NewLocalOptions()
+	o.DataDir = t.TempDir()
+	o.SecurePort = 0
+	start := time.Now()
+	s, err := StartLocal(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("ready after %v at %s", time.Since(start), s.URL)
+	t.Cleanup(func() { _ = s.Stop() })
+	return s, o
+}
+
 // TestLocalServer starts local mode in-process on a free port with a fresh
 // data directory, and checks what only the server package can: where and
 // how JenkinsServices land in etcd, the local authentication and
 // authorization over HTTPS, and a restart on the same data directory.
 func TestLocalServer(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts etcd and the server")
-	}
 	ctx := context.Background()
-	o := NewLocalOptions()
-	o.DataDir = t.TempDir()
-	o.SecurePort = 0
-
-	start := time.Now()
-	s, err := StartLocal(ctx, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("ready after %v at %s", time.Since(start), s.URL)
-	stopped := false
-	defer func() {
-		if !stopped {
-			_ = s.Stop()
-		}
-	}()
+	s, o := startLocalForTest(t)
 
 	if !strings.Contains(s.ReadyLine(), "KUBECONFIG="+s.KubeconfigPath+";") {
 		t.Errorf("ready line %q does not name the kubeconfig", s.ReadyLine())
@@ -102,12 +104,11 @@ func TestLocalServer(t *testing.T) {
 
 	// A restart keeps the data and the certificates.
 	caBefore, _ := os.ReadFile(s.PKI.CACert)
-	start = time.Now()
+	start := time.Now()
 	if err := s.Stop(); err != nil {
 		t.Fatalf("stop: %v", err)
 	}
 	t.Logf("stopped after %v", time.Since(start))
-	stopped = true
 	start = time.Now()
 	s2, err := StartLocal(ctx, o)
 	if err != nil {
