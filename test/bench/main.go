@@ -50,7 +50,7 @@ func main() {
 	fs.BoolVar(&o.keep, "keep", false, "keep the work directory")
 	fs.StringVar(&o.out, "out", "docs/benchmarks.md", "Markdown report to write (empty: none)")
 	fs.BoolVar(&o.fsync, "etcd-fsync", true, "let etcd fsync its WAL (false: --unsafe-no-fsync) — the same for every setup")
-	fs.StringVar(&o.profileDir, "profile-dir", "", "write CPU profiles of the API servers per phase and a heap profile after create into this directory")
+	fs.StringVar(&o.profileDir, "profile-dir", "", "write CPU profiles of the API servers and their etcd per phase, and a heap profile of the API servers after create, into this directory")
 	fs.DurationVar(&o.profileFor, "profile-for", 10*time.Second, "length of each CPU profile")
 	fs.IntVar(&o.valueSize, "value-size", 0, "value size of the raw etcd setup (0: the size of our stored object, measured in ours-pb, else 865)")
 	fs.DurationVar(&o.timeout, "timeout", 40*time.Minute, "give up after this long")

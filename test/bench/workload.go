@@ -129,20 +129,26 @@ func (b *bench) runPhase(ctx context.Context, s *setup, res *setupResult, name s
 		return
 	}
 	var profWG sync.WaitGroup
-	if b.profileDir != "" && s.profile != nil {
-		profWG.Add(1)
-		go func() {
-			defer profWG.Done()
-			b.fetch(s.profile(b.profileSeconds))(filepath.Join(b.profileDir, s.id+"-"+name+".pprof"))
-		}()
-		if s.etcdProfile != nil {
+	if b.profileDir != "" {
+		profiles := map[string]func(time.Duration) (io.ReadCloser, error){
+			s.id + "-" + name + ".pprof":      s.profile,
+			s.id + "-" + name + "-etcd.pprof": s.etcdProfile,
+		}
+		started := false
+		for file, profile := range profiles {
+			if profile == nil {
+				continue
+			}
+			started = true
 			profWG.Add(1)
 			go func() {
 				defer profWG.Done()
-				b.fetch(s.etcdProfile(b.profileSeconds))(filepath.Join(b.profileDir, s.id+"-"+name+"-etcd.pprof"))
+				b.fetch(profile(b.profileSeconds))(filepath.Join(b.profileDir, file))
 			}()
 		}
-		time.Sleep(100 * time.Millisecond) // let the profiles start
+		if started {
+			time.Sleep(100 * time.Millisecond) // let the profiles start
+		}
 	}
 	var w0 webhookCounters
 	if s.reviews != nil {
