@@ -38,6 +38,8 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apiserver/pkg/admission"
 
 	"github.com/autobusi/cicd-apiserver/admission/initializer"
@@ -146,6 +148,15 @@ func (p *Plugin) ready(a admission.Attributes) error {
 	return nil
 }
 
+// accessor is meta.Accessor, with a 400 for an object without metadata.
+func accessor(obj runtime.Object) (metav1.Object, error) {
+	m, err := meta.Accessor(obj)
+	if err != nil {
+		return nil, apierrors.NewBadRequest(fmt.Sprintf("unexpected object: %v", err))
+	}
+	return m, nil
+}
+
 // Admit records the requesting user on new JenkinsServices.
 func (p *Plugin) Admit(ctx context.Context, a admission.Attributes, _ admission.ObjectInterfaces) error {
 	if !handles(a) || a.GetOperation() != admission.Create {
@@ -154,9 +165,9 @@ func (p *Plugin) Admit(ctx context.Context, a admission.Attributes, _ admission.
 	if err := p.ready(a); err != nil {
 		return err
 	}
-	obj, err := meta.Accessor(a.GetObject())
+	obj, err := accessor(a.GetObject())
 	if err != nil {
-		return apierrors.NewBadRequest(fmt.Sprintf("unexpected object: %v", err))
+		return err
 	}
 	user := ""
 	if u := a.GetUserInfo(); u != nil {
@@ -193,13 +204,13 @@ func (p *Plugin) validateUpdate(a admission.Attributes) error {
 	if err := p.ready(a); err != nil {
 		return err
 	}
-	obj, err := meta.Accessor(a.GetObject())
+	obj, err := accessor(a.GetObject())
 	if err != nil {
-		return apierrors.NewBadRequest(fmt.Sprintf("unexpected object: %v", err))
+		return err
 	}
-	old, err := meta.Accessor(a.GetOldObject())
+	old, err := accessor(a.GetOldObject())
 	if err != nil {
-		return apierrors.NewBadRequest(fmt.Sprintf("unexpected object: %v", err))
+		return err
 	}
 	was, hadIt := old.GetAnnotations()[cicd.AnnotationRequestedBy]
 	is, hasIt := obj.GetAnnotations()[cicd.AnnotationRequestedBy]

@@ -34,6 +34,7 @@ import (
 
 	"github.com/autobusi/cicd-apiserver/generated/clientset/versioned"
 	"github.com/autobusi/cicd-apiserver/test/bench/webhook"
+	"github.com/autobusi/cicd-apiserver/test/internal/testproc"
 )
 
 //go:embed crd.yaml
@@ -102,11 +103,11 @@ func etcdProfiler(url string) func(time.Duration) (io.ReadCloser, error) {
 
 // startEtcd starts a fresh etcd on loopback.
 func (e *environment) startEtcd(ctx context.Context, name string) (*proc, string, error) {
-	cp, err := freePort()
+	cp, err := testproc.FreePort()
 	if err != nil {
 		return nil, "", err
 	}
-	pp, err := freePort()
+	pp, err := testproc.FreePort()
 	if err != nil {
 		return nil, "", err
 	}
@@ -289,7 +290,7 @@ func (e *environment) runKube(ctx context.Context, b *bench) ([]*setupResult, er
 	whURL := m[1]
 	reviews := webhookStats(e.pki, whURL)
 
-	port, err := freePort()
+	port, err := testproc.FreePort()
 	if err != nil {
 		return nil, err
 	}

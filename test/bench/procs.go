@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,6 +17,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/autobusi/cicd-apiserver/test/internal/testproc"
 )
 
 // proc is a child process: an etcd, a server or the webhook.
@@ -122,15 +123,7 @@ func (p *proc) stop(grace time.Duration) {
 	if p == nil || p.cmd == nil {
 		return
 	}
-	if !p.exited() {
-		_ = p.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-p.done:
-		case <-time.After(grace):
-			_ = p.cmd.Process.Kill()
-			<-p.done
-		}
-	}
+	testproc.Stop(p.cmd.Process, p.done, syscall.SIGTERM, grace)
 	_ = p.log.Close()
 }
 
@@ -207,13 +200,4 @@ func rssBytes(pid int) (int64, error) {
 		}
 	}
 	return 0, errors.New("no VmRSS")
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }

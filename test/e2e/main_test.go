@@ -27,6 +27,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/autobusi/cicd-apiserver/generated/clientset/versioned"
+	"github.com/autobusi/cicd-apiserver/test/internal/testproc"
 )
 
 // The names the manifests in artifacts/deploy use.
@@ -203,7 +204,7 @@ func makePKI() error {
 	if _, _, err = writeServiceAccountKeys(dir); err != nil {
 		return err
 	}
-	port, err := freePort()
+	port, err := testproc.FreePort()
 	if err != nil {
 		return err
 	}
@@ -213,11 +214,11 @@ func makePKI() error {
 }
 
 func etcdArgs(name string) (args []string, clientURL string, err error) {
-	cp, err := freePort()
+	cp, err := testproc.FreePort()
 	if err != nil {
 		return nil, "", err
 	}
-	pp, err := freePort()
+	pp, err := testproc.FreePort()
 	if err != nil {
 		return nil, "", err
 	}
@@ -324,7 +325,7 @@ func startKube(ctx context.Context) error {
 		return err
 	}
 
-	kcmPort, err := freePort()
+	kcmPort, err := testproc.FreePort()
 	if err != nil {
 		return err
 	}
@@ -365,7 +366,7 @@ func register(ctx context.Context) error {
 	}
 
 	var err error
-	if env.cicdPort, err = freePort(); err != nil {
+	if env.cicdPort, err = testproc.FreePort(); err != nil {
 		return err
 	}
 	overlay := filepath.Join(env.dir, "deploy-e2e")

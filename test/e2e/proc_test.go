@@ -7,7 +7,6 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,6 +15,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/autobusi/cicd-apiserver/test/internal/testproc"
 )
 
 // proc is a process the suite started: its output goes to a log file in the
@@ -118,20 +119,7 @@ func (p *proc) stop(sig syscall.Signal, wait time.Duration) bool {
 	if cmd == nil {
 		return true
 	}
-	select {
-	case <-done:
-		return true
-	default:
-	}
-	_ = cmd.Process.Signal(sig)
-	select {
-	case <-done:
-		return true
-	case <-time.After(wait):
-		_ = cmd.Process.Kill()
-		<-done
-		return false
-	}
+	return testproc.Stop(cmd.Process, done, sig, wait)
 }
 
 // output is the log so far.
@@ -177,16 +165,6 @@ func (p *proc) waitHTTP(ctx context.Context, client *http.Client, url string, ti
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
-}
-
-// freePort is a TCP port on 127.0.0.1 that was free a moment ago.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // insecureClient is an HTTP client that trusts any server certificate, for

@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +18,8 @@ import (
 
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/autobusi/cicd-apiserver/test/internal/testproc"
 )
 
 // Options say how to start a local server.
@@ -85,7 +86,7 @@ func (s *Server) start() error {
 		return err
 	}
 	if s.Port == 0 {
-		if s.Port, err = freePort(); err != nil {
+		if s.Port, err = testproc.FreePort(); err != nil {
 			return err
 		}
 	}
@@ -184,15 +185,10 @@ func (s *Server) signal(sig syscall.Signal, wait time.Duration) error {
 	if cmd == nil {
 		return nil
 	}
-	_ = cmd.Process.Signal(sig)
-	select {
-	case <-done:
-		return nil
-	case <-time.After(wait):
-		_ = cmd.Process.Kill()
-		<-done
+	if !testproc.Stop(cmd.Process, done, sig, wait) {
 		return fmt.Errorf("server did not stop within %s after %s", wait, sig)
 	}
+	return nil
 }
 
 // Exited tells whether the server process has ended.
@@ -211,20 +207,11 @@ func (s *Server) Exited() bool {
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	p, err := freePort()
+	p, err := testproc.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
 	return p
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // Run runs a command with a deadline and returns its combined output.
