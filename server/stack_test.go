@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"unsafe"
 )
 
 // deepHandler recurses like a request through the handler chain: depth
@@ -23,11 +24,44 @@ func descend(n int, frame [64]int64) int {
 	return descend(n-1, frame) - int(frame[n%64]) + 1
 }
 
-func TestWithStackReserveServes(t *testing.T) {
-	rec := httptest.NewRecorder()
-	withStackReserve(deepHandler{depth: 40}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
-	if rec.Code != http.StatusOK {
-		t.Fatalf("status %d, want 200", rec.Code)
+// stackMoved tells whether the goroutine's stack was moved (grown) while a
+// call depth frames deep ran: the address of a local changes when it is.
+//
+//go:noinline
+func stackMoved(depth int) bool {
+	var marker byte
+	before := uintptr(unsafe.Pointer(&marker))
+	descend(depth, [64]int64{})
+	return uintptr(unsafe.Pointer(&marker)) != before
+}
+
+// TestWithStackReserve: behind withStackReserve, a handler about 13 KiB deep
+// runs on a fresh goroutine without its stack growing; without it, it grows.
+func TestWithStackReserve(t *testing.T) {
+	const depth = 24 // frames of ~530 bytes
+	moved := func(wrap func(http.Handler) http.Handler) bool {
+		var got bool
+		h := wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			got = stackMoved(depth)
+			w.WriteHeader(http.StatusOK)
+		}))
+		rec := httptest.NewRecorder()
+		done := make(chan struct{})
+		go func() { // a fresh goroutine, as HTTP/2 gives each request
+			defer close(done)
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+		}()
+		<-done
+		if rec.Code != http.StatusOK {
+			t.Fatalf("status %d, want 200", rec.Code)
+		}
+		return got
+	}
+	if !moved(func(h http.Handler) http.Handler { return h }) {
+		t.Fatal("without the reservation the stack did not grow: the test cannot tell growth apart")
+	}
+	if moved(withStackReserve) {
+		t.Error("the stack grew behind withStackReserve")
 	}
 }
 

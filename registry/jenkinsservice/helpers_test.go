@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -13,6 +12,7 @@ import (
 	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/autobusi/cicd-apiserver/apis/cicd"
+	"github.com/autobusi/cicd-apiserver/apis/cicd/cicdtest"
 	"github.com/autobusi/cicd-apiserver/apis/cicd/install"
 )
 
@@ -57,30 +57,10 @@ func ctxFor(version string) context.Context {
 
 // stored is a valid stored object: approved at t0, one of two instances running.
 func stored() *cicd.JenkinsService {
-	return &cicd.JenkinsService{
-		ObjectMeta: metav1.ObjectMeta{
-			Name: "ci", Namespace: "team-a", UID: "uid-1", ResourceVersion: "10", Generation: 3,
-			CreationTimestamp: metav1.NewTime(tNow.Add(-90 * time.Minute)),
-			Labels:            map[string]string{"team": "a"},
-			Annotations:       map[string]string{cicd.AnnotationRequestedBy: "alice"},
-		},
-		Spec: cicd.JenkinsServiceSpec{
-			Replicas:  2,
-			Resources: cicd.JenkinsServiceResources{CPU: resource.MustParse("1500m"), Memory: resource.MustParse("4Gi")},
-			Image:     "jenkins/jenkins:2.462.3-lts",
-		},
-		Status: cicd.JenkinsServiceStatus{
-			ObservedGeneration: 3,
-			Conditions: []metav1.Condition{
-				{Type: cicd.ConditionApproved, Status: metav1.ConditionTrue, Reason: "ApprovedByAdmin", Message: "approved for the release train", LastTransitionTime: t0, ObservedGeneration: 3},
-				{Type: cicd.ConditionReady, Status: metav1.ConditionFalse, Reason: "Provisioning", Message: "1 of 2 instances running", LastTransitionTime: t0},
-			},
-			Instances: []cicd.JenkinsServerInstance{
-				{Name: "ci-0", CPU: resource.MustParse("1500m"), Running: true},
-				{Name: "ci-1", CPU: resource.MustParse("1500m")},
-			},
-		},
-	}
+	js := cicdtest.Service("ci", t0)
+	js.UID, js.ResourceVersion = "uid-1", "10"
+	js.CreationTimestamp = metav1.NewTime(tNow.Add(-90 * time.Minute))
+	return js
 }
 
 func condition(t *testing.T, js *cicd.JenkinsService, condType string) *metav1.Condition {

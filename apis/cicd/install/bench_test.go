@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 
 	"github.com/autobusi/cicd-apiserver/apis/cicd"
+	"github.com/autobusi/cicd-apiserver/apis/cicd/cicdtest"
 	"github.com/autobusi/cicd-apiserver/apis/cicd/v1alpha"
 	"github.com/autobusi/cicd-apiserver/apis/cicd/v1beta"
 )
@@ -36,35 +37,16 @@ func benchScheme() (*runtime.Scheme, serializer.CodecFactory) {
 func benchObject(i int) *cicd.JenkinsService {
 	t := metav1.NewTime(time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC))
 	name := fmt.Sprintf("js-%05d", i)
-	return &cicd.JenkinsService{
-		ObjectMeta: metav1.ObjectMeta{
-			Name: name, Namespace: "team-a", UID: "5f0b1e0c-6d0e-4c43-9a0e-6f1f2d7c8a11",
-			ResourceVersion: "123456", Generation: 3, CreationTimestamp: t,
-			Labels:      map[string]string{"app": "jenkins", "team": "team-a", "bench": "cicd"},
-			Annotations: map[string]string{cicd.AnnotationRequestedBy: "admin", "description": "release train " + name},
-			ManagedFields: []metav1.ManagedFieldsEntry{{
-				Manager: "bench", Operation: metav1.ManagedFieldsOperationUpdate, APIVersion: "autobusi.group.cicd/v1beta",
-				Time: &t, FieldsType: "FieldsV1",
-				FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:metadata":{"f:annotations":{".":{},"f:description":{}},"f:labels":{".":{},"f:app":{},"f:bench":{},"f:team":{}}},"f:spec":{"f:image":{},"f:replicas":{},"f:resources":{"f:cpu":{},"f:memory":{}}}}`)},
-			}},
-		},
-		Spec: cicd.JenkinsServiceSpec{
-			Replicas:  2,
-			Resources: cicd.JenkinsServiceResources{CPU: resource.MustParse("1500m"), Memory: resource.MustParse("4Gi")},
-			Image:     "jenkins/jenkins:2.462.3-lts",
-		},
-		Status: cicd.JenkinsServiceStatus{
-			ObservedGeneration: 3,
-			Conditions: []metav1.Condition{
-				{Type: cicd.ConditionApproved, Status: metav1.ConditionTrue, Reason: "ApprovedByAdmin", Message: "approved for the release train", LastTransitionTime: t, ObservedGeneration: 3},
-				{Type: cicd.ConditionReady, Status: metav1.ConditionFalse, Reason: "Provisioning", Message: "1 of 2 instances running", LastTransitionTime: t},
-			},
-			Instances: []cicd.JenkinsServerInstance{
-				{Name: name + "-0", CPU: resource.MustParse("1500m"), Running: true},
-				{Name: name + "-1", CPU: resource.MustParse("1500m")},
-			},
-		},
-	}
+	o := cicdtest.Service(name, t)
+	o.UID, o.ResourceVersion, o.CreationTimestamp = "5f0b1e0c-6d0e-4c43-9a0e-6f1f2d7c8a11", "123456", t
+	o.Labels = map[string]string{"app": "jenkins", "team": "team-a", "bench": "cicd"}
+	o.Annotations = map[string]string{cicd.AnnotationRequestedBy: "admin", "description": "release train " + name}
+	o.ManagedFields = []metav1.ManagedFieldsEntry{{
+		Manager: "bench", Operation: metav1.ManagedFieldsOperationUpdate, APIVersion: "autobusi.group.cicd/v1beta",
+		Time: &t, FieldsType: "FieldsV1",
+		FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:metadata":{"f:annotations":{".":{},"f:description":{}},"f:labels":{".":{},"f:app":{},"f:bench":{},"f:team":{}}},"f:spec":{"f:image":{},"f:replicas":{},"f:resources":{"f:cpu":{},"f:memory":{}}}}`)},
+	}}
+	return o
 }
 
 // plainObject is a JenkinsService as created through v1alpha: whole cores,

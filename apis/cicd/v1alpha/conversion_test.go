@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 
 	"github.com/autobusi/cicd-apiserver/apis/cicd"
+	"github.com/autobusi/cicd-apiserver/apis/cicd/cicdtest"
 	"github.com/autobusi/cicd-apiserver/apis/cicd/install"
 	"github.com/autobusi/cicd-apiserver/apis/cicd/v1alpha"
 	"github.com/autobusi/cicd-apiserver/apis/cicd/v1beta"
@@ -29,29 +30,9 @@ var when = metav1.Date(2026, 11, 23, 8, 0, 0, 0, metav1.Now().UTC().Location())
 
 // hubService is a valid hub object with everything v1alpha cannot show.
 func hubService() *cicd.JenkinsService {
-	return &cicd.JenkinsService{
-		ObjectMeta: metav1.ObjectMeta{
-			Name: "ci", Namespace: "team-a", Generation: 3,
-			Labels:      map[string]string{"team": "a"},
-			Annotations: map[string]string{cicd.AnnotationRequestedBy: "alice"},
-		},
-		Spec: cicd.JenkinsServiceSpec{
-			Replicas:  0,
-			Resources: cicd.JenkinsServiceResources{CPU: resource.MustParse("1500m"), Memory: resource.MustParse("4Gi")},
-			Image:     "jenkins/jenkins:2.462.3-lts",
-		},
-		Status: cicd.JenkinsServiceStatus{
-			ObservedGeneration: 3,
-			Conditions: []metav1.Condition{
-				{Type: "Approved", Status: metav1.ConditionTrue, Reason: "ApprovedByAdmin", Message: "approved for the release train", LastTransitionTime: when, ObservedGeneration: 3},
-				{Type: "Ready", Status: metav1.ConditionFalse, Reason: "Provisioning", Message: "1 of 2 instances running", LastTransitionTime: when},
-			},
-			Instances: []cicd.JenkinsServerInstance{
-				{Name: "ci-0", CPU: resource.MustParse("1500m"), Running: true},
-				{Name: "ci-1", CPU: resource.MustParse("1500m")},
-			},
-		},
-	}
+	hub := cicdtest.Service("ci", when)
+	hub.Spec.Replicas = 0
+	return hub
 }
 
 // serve encodes a hub object as the server answers a client pinned to version.
