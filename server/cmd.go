@@ -13,6 +13,8 @@ import (
 	"k8s.io/component-base/logs"
 	logsapi "k8s.io/component-base/logs/api/v1"
 	"k8s.io/component-base/term"
+
+	"github.com/autobusi/cicd-apiserver/migrate"
 )
 
 // NewCommand is the cicd-apiserver command: without a subcommand it runs the
@@ -32,6 +34,7 @@ through --kubeconfig (or the in-cluster configuration).
 
 Commands:
   local     Run stand-alone, with an embedded etcd, its own CA and an admin kubeconfig
+  migrate   Rewrite every stored JenkinsService in the storage version and encoding
   version   Print the version`,
 		SilenceUsage: true,
 		PersistentPreRunE: func(*cobra.Command, []string) error {
@@ -57,7 +60,7 @@ Commands:
 	cmd.SetErr(errOut)
 	addFlagSets(cmd, o.Flags())
 
-	cmd.AddCommand(newLocalCommand(ctx, out), newVersionCommand(out))
+	cmd.AddCommand(newLocalCommand(ctx, out), newVersionCommand(out), migrate.NewCommand(ctx, out))
 	return cmd
 }
 
