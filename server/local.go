@@ -57,6 +57,8 @@ type LocalOptions struct {
 	EnableProfiling bool
 	Audit           *genericoptions.AuditOptions
 	Logs            *logsapi.LoggingConfiguration
+	// APIEnablement is --runtime-config: versions of the group to turn off.
+	APIEnablement *genericoptions.APIEnablementOptions
 }
 
 // NewLocalOptions returns local mode's defaults: ./.cicd-apiserver,
@@ -70,6 +72,7 @@ func NewLocalOptions() *LocalOptions {
 		EnableProfiling:    true,
 		Audit:              genericoptions.NewAuditOptions(),
 		Logs:               logsapi.NewLoggingConfiguration(),
+		APIEnablement:      genericoptions.NewAPIEnablementOptions(),
 	}
 }
 
@@ -102,6 +105,7 @@ func (o *LocalOptions) Flags() cliflag.NamedFlagSets {
 
 	o.Audit.AddFlags(fss.FlagSet("audit"))
 	logsapi.AddFlags(o.Logs, fss.FlagSet("logs"))
+	o.APIEnablement.AddFlags(fss.FlagSet("api enablement"))
 	return fss
 }
 
@@ -237,6 +241,9 @@ func StartLocal(ctx context.Context, o *LocalOptions) (_ *LocalServer, retErr er
 	})
 	gc := newRecommendedConfig()
 	if err := ro.ApplyTo(gc); err != nil {
+		return nil, err
+	}
+	if err := applyAPIEnablement(o.APIEnablement, &gc.Config); err != nil {
 		return nil, err
 	}
 	if err := applyLocalAuth(&gc.Config, pki.CACert); err != nil {

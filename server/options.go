@@ -34,6 +34,8 @@ type Options struct {
 	// whole system; 0 is unlimited.
 	MaxJenkinsServices int
 	Logs               *logsapi.LoggingConfiguration
+	// APIEnablement is --runtime-config: versions of the group to turn off.
+	APIEnablement *genericoptions.APIEnablementOptions
 }
 
 // NewOptions returns the delegated-mode defaults: etcd prefix, protobuf
@@ -44,6 +46,7 @@ func NewOptions() *Options {
 		Recommended:        genericoptions.NewRecommendedOptions(EtcdPathPrefix, storageCodec()),
 		MaxJenkinsServices: DefaultMaxJenkinsServices,
 		Logs:               logsapi.NewLoggingConfiguration(),
+		APIEnablement:      genericoptions.NewAPIEnablementOptions(),
 	}
 	setStorageDefaults(o.Recommended.Etcd)
 	jsadmission.Register(o.Recommended.Admission.Plugins)
@@ -67,6 +70,7 @@ func (o *Options) Flags() cliflag.NamedFlagSets {
 	compatibility.DefaultComponentGlobalsRegistry.AddFlags(fss.FlagSet("features"))
 	r.EgressSelector.AddFlags(fss.FlagSet("egress selector"))
 	r.Traces.AddFlags(fss.FlagSet("traces"))
+	o.APIEnablement.AddFlags(fss.FlagSet("api enablement"))
 	logsapi.AddFlags(o.Logs, fss.FlagSet("logs"))
 	return fss
 }
@@ -112,6 +116,10 @@ func (o *Options) Config() (*Config, error) {
 		if wiring != nil {
 			wiring.close()
 		}
+		return nil, err
+	}
+	if err := applyAPIEnablement(o.APIEnablement, &gc.Config); err != nil {
+		wiring.close()
 		return nil, err
 	}
 	if wiring == nil {

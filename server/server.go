@@ -11,8 +11,6 @@ import (
 	"k8s.io/apiserver/pkg/server/healthz"
 
 	"github.com/autobusi/cicd-apiserver/apis/cicd"
-	"github.com/autobusi/cicd-apiserver/apis/cicd/v1alpha"
-	"github.com/autobusi/cicd-apiserver/apis/cicd/v1beta"
 	"github.com/autobusi/cicd-apiserver/registry/jenkinsservice"
 )
 
@@ -43,8 +41,11 @@ func (c CompletedConfig) New() (*Server, error) {
 	}
 
 	group := genericapiserver.NewDefaultAPIGroupInfo(cicd.GroupName, Scheme, metav1.ParameterCodec, Codecs)
-	group.VersionedResourcesStorageMap[v1beta.SchemeGroupVersion.Version] = resources
-	group.VersionedResourcesStorageMap[v1alpha.SchemeGroupVersion.Version] = resources
+	// Only the versions --runtime-config leaves on (all by default).
+	group.PrioritizedVersions = enabledVersions(&c.GenericConfig)
+	for _, gv := range group.PrioritizedVersions {
+		group.VersionedResourcesStorageMap[gv.Version] = resources
+	}
 	if err := generic.InstallAPIGroup(&group); err != nil {
 		return nil, err
 	}

@@ -42,15 +42,22 @@ func startWithLegacyData(t *testing.T, args ...string) (*framework.Server, *clie
 	t.Helper()
 	etcdURL := framework.StartEtcd(t)
 	etcd := framework.EtcdClient(t, etcdURL)
+	fixtures := putFixtures(testContext(t), t, etcd)
+	s := framework.StartLocal(t, framework.Options{EtcdServers: etcdURL, Args: args})
+	return s, etcd, etcdURL, fixtures
+}
+
+// putFixtures puts the original server's fixtures into etcd.
+func putFixtures(ctx context.Context, t *testing.T, etcd *clientv3.Client) []legacydata.Fixture {
+	t.Helper()
 	fixtures, err := legacydata.Fixtures()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := legacydata.Put(testContext(t), etcd, fixtures...); err != nil {
+	if err := legacydata.Put(ctx, etcd, fixtures...); err != nil {
 		t.Fatal(err)
 	}
-	s := framework.StartLocal(t, framework.Options{EtcdServers: etcdURL, Args: args})
-	return s, etcd, etcdURL, fixtures
+	return fixtures
 }
 
 // API.md, Compatibility with the original server: its stored v1alpha JSON is
