@@ -58,7 +58,7 @@ every object current.`,
 	fs.BoolVar(&o.DryRun, "dry-run", o.DryRun, "Send every write with dryRun=All: count and check, store nothing.")
 	fs.Int64Var(&o.ChunkSize, "chunk-size", o.ChunkSize, "Objects per list page; a progress line follows each page.")
 	fs.IntVar(&o.Workers, "workers", o.Workers, "Objects written at a time.")
-	fs.Float32Var(&qps, "qps", 200, "Requests per second at most (burst twice as many).")
+	fs.Float32Var(&qps, "qps", 200, "Requests per second at most (burst twice as many); negative: no limit.")
 	// The parent's help prints the server's flag sections; this command has its own flags.
 	usage := func(c *cobra.Command) string {
 		return fmt.Sprintf("Usage:\n  %s\n\nFlags:\n%s", c.UseLine(), c.Flags().FlagUsages())

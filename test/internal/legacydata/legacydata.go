@@ -187,3 +187,9 @@ func Forms(ctx context.Context, c *clientv3.Client) (map[string]int, error) {
 	}
 	return out, nil
 }
+
+// Decode decodes a stored value of the original server into js.
+func Decode(value []byte, js *v1alpha.JenkinsService) error {
+	_, _, err := serializer.Decode(value, nil, js)
+	return err
+}
