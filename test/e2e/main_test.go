@@ -337,8 +337,9 @@ func startKube(ctx context.Context) error {
 		"--secure-port", strconv.Itoa(kcmPort),
 		"--leader-elect=false",
 		// What the tests need: namespace deletion and garbage collection of
-		// dependents, both across the aggregated API.
-		"--controllers", "namespace-controller,garbage-collector-controller",
+		// dependents, both across the aggregated API, and storage version
+		// migration (it needs the garbage collector's monitors).
+		"--controllers", "namespace-controller,garbage-collector-controller,storage-version-migrator-controller",
 		"--concurrent-gc-syncs", "5",
 		"--v=1",
 	)
