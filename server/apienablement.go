@@ -2,13 +2,16 @@ package server
 
 import (
 	"fmt"
+	"slices"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apiserver/pkg/registry/generic"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	genericoptions "k8s.io/apiserver/pkg/server/options"
 	serverstorage "k8s.io/apiserver/pkg/server/storage"
 
 	"github.com/autobusi/cicd-apiserver/apis/cicd"
+	"github.com/autobusi/cicd-apiserver/storagecodec"
 )
 
 // jenkinsServicesResource is the group's one resource: a version serves it or nothing.
@@ -52,4 +55,20 @@ func enabledVersions(c *genericapiserver.CompletedConfig) []schema.GroupVersion 
 		}
 	}
 	return out
+}
+
+// retiredVersionsGetter is the generic RESTOptionsGetter, with the managedFields
+// entries of the versions --runtime-config turned off read as v1beta ones.
+func retiredVersionsGetter(c *genericapiserver.CompletedConfig) (generic.RESTOptionsGetter, error) {
+	enabled := enabledVersions(c)
+	var retired []schema.GroupVersion
+	for _, gv := range servedVersions() {
+		if !slices.Contains(enabled, gv) {
+			retired = append(retired, gv)
+		}
+	}
+	if len(retired) == 0 {
+		return c.RESTOptionsGetter, nil
+	}
+	return storagecodec.RetiredVersionsGetter(c.RESTOptionsGetter, retired)
 }

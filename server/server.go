@@ -31,7 +31,11 @@ func (c CompletedConfig) New() (*Server, error) {
 	}
 	s := &Server{GenericAPIServer: generic, extra: c.ExtraConfig}
 
-	storage, err := jenkinsservice.NewStorage(Scheme, c.GenericConfig.RESTOptionsGetter)
+	getter, err := retiredVersionsGetter(&c.GenericConfig)
+	if err != nil {
+		return nil, err
+	}
+	storage, err := jenkinsservice.NewStorage(Scheme, getter)
 	if err != nil {
 		return nil, fmt.Errorf("jenkinsservices storage: %w", err)
 	}

@@ -118,36 +118,76 @@ func TestRetireVersion(t *testing.T) {
 	})
 
 	t.Run("apply-through-v1beta", func(t *testing.T) {
-		// The object applied through v1alpha, by the same manager, then the
-		// original server's team-a/ci, whose managedFields name v1alpha.
+		// The managedFields that name v1alpha read as v1beta ones: who owns
+		// what through v1alpha still counts.
+		got, err := c.CicdV1beta().JenkinsServices(ns).Get(ctx, "ci", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkOwner(t, "after the restart", got.ManagedFields, "alpha-applier", `"f:replicas"`)
+
+		// Another manager's apply of a field the v1alpha applier owns conflicts;
+		// the v1alpha applier's own apply through v1beta succeeds.
+		other := `{"apiVersion":"autobusi.group.cicd/v1beta","kind":"JenkinsService","metadata":{"name":"ci"},"spec":{"replicas":5}}`
+		if err := apply(ctx, c, "v1beta", ns, "ci", "beta-applier", other, false); !apierrors.IsConflict(err) || !strings.Contains(err.Error(), "alpha-applier") {
+			t.Errorf("apply of replicas by another manager: %v, want a conflict with alpha-applier", err)
+		}
 		beta := `{"apiVersion":"autobusi.group.cicd/v1beta","kind":"JenkinsService","metadata":{"name":"ci","labels":{"owner":"beta"}},"spec":{"replicas":3,"resources":{"cpu":"2"}}}`
 		if err := apply(ctx, c, "v1beta", ns, "ci", "alpha-applier", beta, false); err != nil {
 			t.Fatalf("apply through v1beta by the v1alpha applier: %v", err)
 		}
-		got, err := c.CicdV1beta().JenkinsServices(ns).Get(ctx, "ci", metav1.GetOptions{})
-		if err != nil {
+		if got, err = c.CicdV1beta().JenkinsServices(ns).Get(ctx, "ci", metav1.GetOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		if *got.Spec.Replicas != 3 || got.Labels["owner"] != "beta" {
 			t.Errorf("after the v1beta apply: replicas %d, labels %v", *got.Spec.Replicas, got.Labels)
 		}
-		for _, mf := range got.ManagedFields {
-			t.Logf("managedFields: %s %s %s %s", mf.Manager, mf.Operation, mf.APIVersion, mf.FieldsV1)
+		checkOwner(t, "after the v1beta apply", got.ManagedFields, "alpha-applier", `"f:replicas"`)
+		if err := apply(ctx, c, "v1beta", ns, "ci", "beta-applier", other, true); err != nil {
+			t.Errorf("forced apply by another manager: %v", err)
+		}
+
+		// The original server's object: kubectl applied its spec through
+		// v1alpha, an approver set approvalstatus.
+		legacy, err := c.CicdV1beta().JenkinsServices("team-a").Get(ctx, "ci", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkOwner(t, "original server's object", legacy.ManagedFields, "kubectl", `"f:replicas"`)
+		checkOwner(t, "original server's object", legacy.ManagedFields, "approver", `"k:{\"type\":\"Approved\"}"`)
+		if err := apply(ctx, c, "v1beta", "team-a", "ci", "someone-else", `{"apiVersion":"autobusi.group.cicd/v1beta","kind":"JenkinsService","metadata":{"name":"ci"},"spec":{"replicas":7}}`, false); !apierrors.IsConflict(err) {
+			t.Errorf("apply of the original server's kubectl-owned replicas by another manager: %v, want a conflict", err)
 		}
 		if err := apply(ctx, c, "v1beta", "team-a", "ci", "kubectl", `{"apiVersion":"autobusi.group.cicd/v1beta","kind":"JenkinsService","metadata":{"name":"ci","labels":{"team":"a"}},"spec":{"replicas":4}}`, false); err != nil {
 			t.Fatalf("apply through v1beta to the original server's object: %v", err)
 		}
-		legacy, err := c.CicdV1beta().JenkinsServices("team-a").Get(ctx, "ci", metav1.GetOptions{})
-		if err != nil {
+		if legacy, err = c.CicdV1beta().JenkinsServices("team-a").Get(ctx, "ci", metav1.GetOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		if *legacy.Spec.Replicas != 4 {
 			t.Errorf("legacy object after the v1beta apply: replicas %d", *legacy.Spec.Replicas)
 		}
 		for _, mf := range legacy.ManagedFields {
-			t.Logf("legacy managedFields: %s %s %s %s", mf.Manager, mf.Operation, mf.APIVersion, mf.FieldsV1)
+			if mf.APIVersion != group+"/v1beta" {
+				t.Errorf("managedFields entry %s %s still names %s", mf.Manager, mf.Operation, mf.APIVersion)
+			}
 		}
 	})
+}
+
+// checkOwner checks that manager has a v1beta managedFields entry whose
+// fields hold the key.
+func checkOwner(t *testing.T, step string, entries []metav1.ManagedFieldsEntry, manager, key string) {
+	t.Helper()
+	for _, mf := range entries {
+		if mf.Manager == manager {
+			if mf.APIVersion != group+"/v1beta" || mf.FieldsV1 == nil || !strings.Contains(string(mf.FieldsV1.Raw), key) {
+				t.Errorf("%s: %s's entry %s %s, want v1beta with %s", step, manager, mf.APIVersion, mf.FieldsV1, key)
+			}
+			return
+		}
+	}
+	t.Errorf("%s: no managedFields entry of %s in %v", step, manager, entries)
 }
 
 // A --runtime-config that turns off the storage version is refused at start.
