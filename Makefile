@@ -19,10 +19,12 @@ run: build
 generate:
 	hack/update-codegen.sh
 
-## verify: fail on stale generated files, .proto files protoc refuses, gofmt or go vet
+## verify: fail on stale generated files, .proto files protoc refuses, gofmt, go vet
+## or golangci-lint (pinned, installed into _output/tools; config .golangci.yaml)
 verify:
 	hack/verify-codegen.sh
 	hack/verify-proto.sh
+	hack/verify-lint.sh
 
 ## test: unit, round-trip, admission, registry and integration tests (the integration
 ## tests build the server and the pinned kubectl into _output/bin themselves)
