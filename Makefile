@@ -43,3 +43,9 @@ N ?= 10000
 C ?= 8
 bench:
 	N=$(N) C=$(C) hack/bench.sh $(BENCH_FLAGS)
+
+## proto-clients: the include tree of our .proto files and all they import in
+## _output/proto, and Python bindings in _output/python (hack/proto-clients.sh)
+.PHONY: proto-clients
+proto-clients:
+	hack/proto-clients.sh
