@@ -25,12 +25,14 @@ verify:
 
 ## test: unit, round-trip, admission, registry and integration tests (the integration
 ## tests build the server and the pinned kubectl into _output/bin themselves), the
-## Python client's tests against local mode (hack/test-python.sh), and the Go
-## examples, built and run against local mode (examples/, a module of its own)
+## Python client's tests against local mode (hack/test-python.sh), the Go
+## examples, built and run against local mode (examples/, a module of its own),
+## and the README's kubectl and protobuf commands, run without Go (hack/test-readme.sh)
 test:
 	go test -timeout 45m ./...
 	hack/test-python.sh
 	cd examples && go test -timeout 10m ./...
+	hack/test-readme.sh
 
 ## e2e: end-to-end tests behind a real kube-apiserver and kube-controller-manager
 ## (test/e2e, hack/e2e.sh; the first run builds the pinned tools into _output/bin)
