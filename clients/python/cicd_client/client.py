@@ -28,10 +28,13 @@ _MODULES: dict[str, Any] = {"v1alpha": v1alpha, "v1beta": v1beta}
 
 def version_of(obj: JenkinsService) -> Version:
     """The API version whose generated module a JenkinsService message comes from."""
-    package = type(obj).DESCRIPTOR.full_name.rsplit(".", 2)[-2]
-    if package not in _MODULES:
-        raise TypeError(f"{type(obj).DESCRIPTOR.full_name} is not a JenkinsService of {GROUP}")
-    return package  # type: ignore[return-value]
+    full_name: str = type(obj).DESCRIPTOR.full_name
+    package = full_name.rsplit(".", 2)[-2]
+    if package == "v1alpha":
+        return "v1alpha"
+    if package == "v1beta":
+        return "v1beta"
+    raise TypeError(f"{full_name} is not a JenkinsService of {GROUP}")
 
 
 @dataclass(frozen=True)
@@ -264,7 +267,7 @@ class Client:
 
 def _named(cfg: dict[str, Any], section: str, name: str | None, path: str) -> dict[str, Any]:
     for entry in cfg.get(section) or []:
-        if entry.get("name") == name:
+        if isinstance(entry, dict) and entry.get("name") == name:
             return entry
     raise ValueError(f"kubeconfig {path}: no {section[:-1]} named {name!r}")
 

@@ -45,7 +45,8 @@ def encode(message: Message, api_version: str, kind: str) -> bytes:
     unknown.typeMeta.apiVersion = api_version
     unknown.typeMeta.kind = kind
     unknown.raw = message.SerializeToString()
-    return MAGIC + unknown.SerializeToString()
+    body: bytes = unknown.SerializeToString()
+    return MAGIC + body
 
 
 def decode(data: bytes) -> Envelope:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import unittest
 
-from cicd_client import ApiError, Invalid, NotFound, WireError, meta_v1, v1beta, wire
+from cicd_client import ApiError, Expired, Invalid, NotFound, Watch, WireError, meta_v1, v1beta, wire
 
 
 class EnvelopeTest(unittest.TestCase):
@@ -58,6 +58,31 @@ class FrameTest(unittest.TestCase):
             list(wire.read_frames(io.BytesIO(data[:-3])))
         with self.assertRaisesRegex(WireError, "ended after 2 of 4"):
             list(wire.read_frames(io.BytesIO(data[:2])))
+
+
+class _NoConn:
+    closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class WatchErrorTest(unittest.TestCase):
+    def test_error_event_raises_the_status(self) -> None:
+        ok = FrameTest.event(FrameTest(), "ADDED", "a")
+        st = meta_v1.Status(status="Failure", code=410, reason="Expired", message="too old resource version: 1 (5)")
+        err = meta_v1.WatchEvent(type="ERROR")
+        err.object.raw = wire.encode(st, "v1", "Status")
+        conn = _NoConn()
+        w = Watch(conn, io.BytesIO(wire.frame(ok) + wire.frame(err.SerializeToString())), "v1beta")  # type: ignore[arg-type]
+        got = []
+        with self.assertRaises(Expired) as cm:
+            with w:
+                for ev in w:
+                    got.append((ev.type, ev.object.metadata.name))
+        self.assertEqual(got, [("ADDED", "a")])
+        self.assertEqual((cm.exception.code, cm.exception.reason), (410, "Expired"))
+        self.assertTrue(conn.closed)
 
 
 class StatusTest(unittest.TestCase):
