@@ -11,10 +11,11 @@ SRC_ROOT="${OUT_ROOT:-${ROOT}}"
 DEST=$(mkdir -p "${1:-${SRC_ROOT}/proto}" && cd "${1:-${SRC_ROOT}/proto}" && pwd)
 cd "${SRC_ROOT}"
 
-# Import path prefix -> module (its directory comes from go.mod's version).
+# Import path prefix -> module directory, at go.mod's version (downloaded when needed).
+pinned_dir() { module_dir "$1@$(go list -m -f '{{.Version}}' "$1")"; }
 declare -A MODULE_DIRS=(
-	[k8s.io/apimachinery/]="$(go list -m -f '{{.Dir}}' k8s.io/apimachinery)"
-	[k8s.io/api/]="$(go list -m -f '{{.Dir}}' k8s.io/api)"
+	[k8s.io/apimachinery/]="$(pinned_dir k8s.io/apimachinery)"
+	[k8s.io/api/]="$(pinned_dir k8s.io/api)"
 )
 for p in "${!MODULE_DIRS[@]}"; do
 	[ -n "${MODULE_DIRS[${p}]}" ] || { echo "proto-include: no module for ${p}" >&2; exit 1; }
