@@ -21,13 +21,14 @@ for p in "${!MODULE_DIRS[@]}"; do
 	[ -n "${MODULE_DIRS[${p}]}" ] || { echo "proto-include: no module for ${p}" >&2; exit 1; }
 done
 
-# source_of prints the file an import path names: ours under proto/, or one in a module.
+# source_of prints the file an import path names: one in a module, or ours under
+# proto/ (never a module's copy there: that is what this script writes).
 source_of() {
 	local path=$1 prefix
-	if [ -f "proto/${path}" ]; then echo "${SRC_ROOT}/proto/${path}"; return; fi
 	for prefix in "${!MODULE_DIRS[@]}"; do
 		if [[ "${path}" == "${prefix}"* ]]; then echo "${MODULE_DIRS[${prefix}]}/${path#"${prefix}"}"; return; fi
 	done
+	if [ -f "proto/${path}" ]; then echo "${SRC_ROOT}/proto/${path}"; return; fi
 	echo "proto-include: no source for import \"${path}\"" >&2
 	return 1
 }
