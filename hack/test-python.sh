@@ -15,6 +15,6 @@ PY=$(python_with_protobuf)
 	apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends mypy >/dev/null
 }
 (cd clients/python && MYPYPATH="${ROOT}/_output/python" "${PY}" -m mypy)
-go build -o _output/bin/cicd-apiserver .
+go build -ldflags "$(hack/version.sh)" -o _output/bin/cicd-apiserver .
 CICD_APISERVER="${ROOT}/_output/bin/cicd-apiserver" PYTHONPATH="${ROOT}/_output/python" \
 	"${PY}" clients/python/tests/run.py

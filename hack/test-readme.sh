@@ -13,7 +13,7 @@ cd "${ROOT}"
 ensure_protoc
 PY=$(python_with_protobuf)
 KUBECTL=$(hack/tools.sh kubectl)
-go build -o _output/bin/cicd-apiserver .
+go build -ldflags "$(hack/version.sh)" -o _output/bin/cicd-apiserver .
 
 TMP=$(mktemp -d)
 SERVER_PID=
