@@ -48,7 +48,7 @@ func runWithServer(m *testing.M) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer os.RemoveAll(tmp)
+	defer func() { _ = os.RemoveAll(tmp) }()
 	binDir = filepath.Join(tmp, "bin")
 	builds := [][]string{
 		{"..", "-o", filepath.Join(binDir, "cicd-apiserver"), "."},
@@ -72,7 +72,7 @@ func runWithServer(m *testing.M) (int, error) {
 		return 0, fmt.Errorf("starting the server: %w", err)
 	}
 	exited := make(chan struct{})
-	go func() { _ = server.Wait(); pw.Close(); close(exited) }()
+	go func() { _ = server.Wait(); _ = pw.Close(); close(exited) }()
 	defer func() {
 		_ = server.Process.Signal(syscall.SIGTERM)
 		select {
