@@ -116,7 +116,7 @@ func ConvertManagedFields(entries []metav1.ManagedFieldsEntry, retired []schema.
 	for _, e := range entries {
 		moves, ok := isRetired(e.APIVersion)
 		var tree map[string]any
-		if !ok || e.FieldsType != "FieldsV1" || e.FieldsV1 == nil || json.Unmarshal(e.FieldsV1.Raw, &tree) != nil {
+		if !ok || e.FieldsType != "FieldsV1" || e.FieldsV1 == nil || json.Unmarshal(e.FieldsV1.GetRawBytes(), &tree) != nil {
 			out, trees = append(out, e), append(trees, nil)
 			continue
 		}
@@ -141,7 +141,7 @@ func ConvertManagedFields(entries []metav1.ManagedFieldsEntry, retired []schema.
 		var other map[string]any
 		if trees[j] != nil {
 			other = trees[j]
-		} else if out[j].FieldsV1 == nil || json.Unmarshal(out[j].FieldsV1.Raw, &other) != nil {
+		} else if out[j].FieldsV1 == nil || json.Unmarshal(out[j].FieldsV1.GetRawBytes(), &other) != nil {
 			other = map[string]any{}
 		}
 		walkLeaves(trees[i], nil, func(path []string) { insert(other, path) })
@@ -160,7 +160,7 @@ func ConvertManagedFields(entries []metav1.ManagedFieldsEntry, retired []schema.
 		if err != nil {
 			continue // keeps the entry's original fields; json.Marshal of a map of maps does not fail
 		}
-		out[i].FieldsV1 = &metav1.FieldsV1{Raw: raw}
+		out[i].FieldsV1 = metav1.NewFieldsV1(string(raw))
 		out[i].FieldsType = "FieldsV1"
 	}
 	return out

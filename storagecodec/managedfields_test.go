@@ -14,14 +14,14 @@ import (
 func entry(manager string, op metav1.ManagedFieldsOperationType, version, fields string, at int64) metav1.ManagedFieldsEntry {
 	t := metav1.Unix(at, 0)
 	return metav1.ManagedFieldsEntry{Manager: manager, Operation: op, APIVersion: "autobusi.group.cicd/" + version,
-		Time: &t, FieldsType: "FieldsV1", FieldsV1: &metav1.FieldsV1{Raw: []byte(fields)}}
+		Time: &t, FieldsType: "FieldsV1", FieldsV1: metav1.NewFieldsV1(fields)}
 }
 
 // sameFields compares FieldsV1 JSON regardless of key order.
 func sameFields(t *testing.T, got *metav1.FieldsV1, want string) {
 	t.Helper()
 	var g, w any
-	if err := json.Unmarshal(got.Raw, &g); err != nil {
+	if err := json.Unmarshal(got.GetRawBytes(), &g); err != nil {
 		t.Fatal(err)
 	}
 	if err := json.Unmarshal([]byte(want), &w); err != nil {
@@ -55,7 +55,7 @@ func TestConvertManagedFields(t *testing.T) {
 			entry("approver", update, "v1alpha", `{"f:status":{".":{},"f:approvalstatus":{},"f:instances":{}}}`, 1),
 			beta,
 		}, retired)
-		if len(got) != 2 || string(got[1].FieldsV1.Raw) != string(beta.FieldsV1.Raw) || got[1].APIVersion != beta.APIVersion {
+		if len(got) != 2 || got[1].FieldsV1.GetRawString() != beta.FieldsV1.GetRawString() || got[1].APIVersion != beta.APIVersion {
 			t.Fatalf("got %+v", got)
 		}
 		sameFields(t, got[0].FieldsV1, `{"f:status":{".":{},"f:conditions":{"k:{\"type\":\"Approved\"}":{"f:status":{}}},"f:instances":{}}}`)

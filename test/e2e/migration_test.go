@@ -268,7 +268,7 @@ func migrationCPU() map[string]float64 {
 		if p == nil {
 			continue
 		}
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.pid()))
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", procPID(p)))
 		if err != nil {
 			continue
 		}
@@ -279,4 +279,13 @@ func migrationCPU() map[string]float64 {
 		out[p.name] = (utime + stime) / 100 // clock ticks of 1/100 s
 	}
 	return out
+}
+
+func procPID(p *proc) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd == nil || p.cmd.Process == nil {
+		return 0
+	}
+	return p.cmd.Process.Pid
 }

@@ -181,7 +181,7 @@ func checkOwner(t *testing.T, step string, entries []metav1.ManagedFieldsEntry, 
 	t.Helper()
 	for _, mf := range entries {
 		if mf.Manager == manager {
-			if mf.APIVersion != group+"/v1beta" || mf.FieldsV1 == nil || !strings.Contains(string(mf.FieldsV1.Raw), key) {
+			if mf.APIVersion != group+"/v1beta" || mf.FieldsV1 == nil || !strings.Contains(mf.FieldsV1.GetRawString(), key) {
 				t.Errorf("%s: %s's entry %s %s, want v1beta with %s", step, manager, mf.APIVersion, mf.FieldsV1, key)
 			}
 			return
