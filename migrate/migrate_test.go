@@ -23,7 +23,6 @@ type fakeServer struct {
 	metadata.Interface         // only Resource is used
 	metadata.ResourceInterface // only List and Patch are used
 	objects                    []metav1.PartialObjectMetadata
-	pageSize                   int
 	expireOnce                 bool // the first continued list answers 410 Gone
 
 	mu      sync.Mutex
