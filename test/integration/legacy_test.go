@@ -8,7 +8,10 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 	"sigs.k8s.io/yaml"
 
@@ -222,6 +225,41 @@ func TestLegacyData(t *testing.T) {
 		}
 		checkLegacyV1alpha(t, "nightly after the update", gotA, nightly)
 	})
+}
+
+// The other no-op write a migrator may send: a server-side apply of nothing
+// but the resourceVersion. A stale one conflicts; the current one rewrites
+// the legacy object as v1beta protobuf and changes nothing clients see.
+func TestLegacyApplyWithResourceVersion(t *testing.T) {
+	s, etcd, _, _ := startWithLegacyData(t)
+	ctx := testContext(t)
+	c := s.Clientset(t, framework.JSON).CicdV1beta().JenkinsServices("team-b")
+	before, err := c.Get(ctx, "build", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := func(rv string) []byte {
+		return []byte(`{"apiVersion":"autobusi.group.cicd/v1beta","kind":"JenkinsService","metadata":{"name":"build","resourceVersion":"` + rv + `"}}`)
+	}
+	opts := metav1.PatchOptions{FieldManager: "storage-migrator"}
+	if _, err := c.Patch(ctx, "build", types.ApplyPatchType, body("1"), opts); !apierrors.IsConflict(err) {
+		t.Errorf("apply with a stale resourceVersion: %v, want a conflict", err)
+	}
+	after, err := c.Patch(ctx, "build", types.ApplyPatchType, body(before.ResourceVersion), opts)
+	if err != nil {
+		t.Fatalf("apply with the current resourceVersion: %v", err)
+	}
+	if after.ResourceVersion == before.ResourceVersion {
+		t.Errorf("the legacy object was not stored again (resourceVersion %s)", after.ResourceVersion)
+	}
+	if got := storedForms(ctx, t, etcd)[legacydata.Key("team-b", "build")]; got != "v1beta/protobuf" {
+		t.Errorf("stored as %s after the apply", got)
+	}
+	checkLegacyV1beta(t, "after the apply", after, legacyViews["team-b/build"])
+	if !apiequality.Semantic.DeepEqual(before.Spec, after.Spec) || !apiequality.Semantic.DeepEqual(before.Status, after.Status) ||
+		!apiequality.Semantic.DeepEqual(before.Annotations, after.Annotations) || before.Generation != after.Generation {
+		t.Errorf("the apply changed the object:\nbefore %s\n after %s", asJSON(before), asJSON(after))
+	}
 }
 
 // checkLegacyV1beta checks a legacy fixture's v1beta view.
