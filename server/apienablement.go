@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apiserver/pkg/registry/generic"
 	genericapiserver "k8s.io/apiserver/pkg/server"
@@ -21,6 +22,17 @@ const jenkinsServicesResource = "jenkinsservices"
 // --runtime-config may turn off one by one.
 func servedVersions() []schema.GroupVersion {
 	return Scheme.PrioritizedVersionsForGroup(cicd.GroupName)
+}
+
+// addAPIEnablementFlags adds --runtime-config, with a help text about this
+// server's versions rather than kube-apiserver's built-in APIs.
+func addAPIEnablementFlags(fs *pflag.FlagSet, o *genericoptions.APIEnablementOptions) {
+	o.AddFlags(fs)
+	if f := fs.Lookup("runtime-config"); f != nil {
+		f.Usage = fmt.Sprintf("Versions of %s to turn off, as <group>/<version>=false pairs, e.g. %s=false "+
+			"(its paths answer 404; discovery and OpenAPI leave it out). %s, the storage version, cannot be turned off.",
+			cicd.GroupName, servedVersions()[len(servedVersions())-1], storageVersion)
+	}
 }
 
 // applyAPIEnablement applies --runtime-config (e.g. autobusi.group.cicd/v1alpha=false)

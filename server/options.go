@@ -95,7 +95,7 @@ func (o *Options) Flags() cliflag.NamedFlagSets {
 	r.EgressSelector.AddFlags(fss.FlagSet("egress selector"))
 	r.Traces.AddFlags(fss.FlagSet("traces"))
 	logsapi.AddFlags(o.Logs, fss.FlagSet("logs"))
-	o.APIEnablement.AddFlags(fss.FlagSet("api enablement"))
+	addAPIEnablementFlags(fss.FlagSet("api enablement"), o.APIEnablement)
 	return fss
 }
 
