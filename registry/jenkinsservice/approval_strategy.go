@@ -56,7 +56,8 @@ func (s jenkinsServiceApprovalStrategy) PrepareForUpdate(_ context.Context, obj,
 // ValidateUpdate validates the result as any status update; paths in the request's
 // version.
 func (jenkinsServiceApprovalStrategy) ValidateUpdate(ctx context.Context, obj, old runtime.Object) field.ErrorList {
-	return forRequestVersion(ctx, validation.ValidateJenkinsServiceStatusUpdate(obj.(*cicd.JenkinsService), old.(*cicd.JenkinsService)))
+	js := obj.(*cicd.JenkinsService)
+	return forRequestVersion(ctx, validation.ValidateJenkinsServiceStatusUpdate(js, old.(*cicd.JenkinsService)), js)
 }
 
 // WarningsOnUpdate returns nothing: the spec does not change through the approval.

@@ -1,6 +1,8 @@
 package jenkinsservice
 
 import (
+	"strings"
+
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 
 	"github.com/autobusi/cicd-apiserver/apis/cicd"
@@ -48,8 +50,18 @@ var (
 	// v1beta: the Approved item of the conditions map list.
 	pathApprovedCondition = fieldpath.MakePathOrDie("status", "conditions", fieldpath.KeyByFields("type", cicd.ConditionApproved))
 	// v1alpha: the field that shows the Approved condition.
-	pathApprovalStatus = fieldpath.MakePathOrDie("status", "approvalstatus")
+	pathApprovalStatus = fieldpath.MakePathOrDie(fieldNames(v1alpha.PathApprovalStatus)...)
 )
+
+// fieldNames splits a dotted JSON path without list items into the parts that
+// fieldpath.MakePathOrDie and fieldpath.MakePrefixMatcherOrDie take.
+func fieldNames(dotted string) []interface{} {
+	var parts []interface{}
+	for _, name := range strings.Split(dotted, ".") {
+		parts = append(parts, name)
+	}
+	return parts
+}
 
 // setOf builds a set of the given paths plus, for the subresources, the spec and
 // the metadata they take from the stored object.
@@ -93,9 +105,7 @@ func approvalResetFields() map[fieldpath.APIVersion]*fieldpath.Set {
 // status.approvalstatus.
 func approvalResetFieldsFilter() map[fieldpath.APIVersion]fieldpath.Filter {
 	return map[fieldpath.APIVersion]fieldpath.Filter{
-		v1alphaVersion: fieldpath.NewIncludeMatcherFilter(
-			fieldpath.MakePrefixMatcherOrDie("status", "approvalstatus"),
-		),
+		v1alphaVersion: fieldpath.NewIncludeMatcherFilter(fieldpath.MakePrefixMatcherOrDie(fieldNames(v1alpha.PathApprovalStatus)...)),
 		v1betaVersion: fieldpath.NewIncludeMatcherFilter(
 			fieldpath.MakePrefixMatcherOrDie("status", "conditions", fieldpath.KeyByFields("type", cicd.ConditionApproved)),
 		),

@@ -44,7 +44,8 @@ func (s jenkinsServiceStatusStrategy) PrepareForUpdate(_ context.Context, obj, o
 
 // ValidateUpdate validates the status update; paths in the request's version.
 func (jenkinsServiceStatusStrategy) ValidateUpdate(ctx context.Context, obj, old runtime.Object) field.ErrorList {
-	return forRequestVersion(ctx, validation.ValidateJenkinsServiceStatusUpdate(obj.(*cicd.JenkinsService), old.(*cicd.JenkinsService)))
+	js := obj.(*cicd.JenkinsService)
+	return forRequestVersion(ctx, validation.ValidateJenkinsServiceStatusUpdate(js, old.(*cicd.JenkinsService)), js)
 }
 
 // WarningsOnUpdate returns nothing: the spec, which the warnings are about, does

@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 
 	"github.com/autobusi/cicd-apiserver/apis/cicd"
+	"github.com/autobusi/cicd-apiserver/apis/cicd/v1alpha"
 	"github.com/autobusi/cicd-apiserver/apis/cicd/validation"
 )
 
@@ -71,12 +72,14 @@ func (jenkinsServiceStrategy) PrepareForUpdate(_ context.Context, obj, old runti
 // Validate validates a new object; the field paths are those of the version the
 // client used.
 func (jenkinsServiceStrategy) Validate(ctx context.Context, obj runtime.Object) field.ErrorList {
-	return forRequestVersion(ctx, validation.ValidateJenkinsService(obj.(*cicd.JenkinsService)))
+	js := obj.(*cicd.JenkinsService)
+	return forRequestVersion(ctx, validation.ValidateJenkinsService(js), js)
 }
 
 // ValidateUpdate validates an update of the main resource.
 func (jenkinsServiceStrategy) ValidateUpdate(ctx context.Context, obj, old runtime.Object) field.ErrorList {
-	return forRequestVersion(ctx, validation.ValidateJenkinsServiceUpdate(obj.(*cicd.JenkinsService), old.(*cicd.JenkinsService)))
+	js := obj.(*cicd.JenkinsService)
+	return forRequestVersion(ctx, validation.ValidateJenkinsServiceUpdate(js, old.(*cicd.JenkinsService)), js)
 }
 
 // WarningsOnCreate warns about valid but probably unintended specs.
@@ -118,14 +121,17 @@ func requestVersion(ctx context.Context) string {
 	return info.APIVersion
 }
 
-// forRequestVersion maps hub field paths to those of the request's version. Without
-// a request version the hub paths are returned as they are.
-func forRequestVersion(ctx context.Context, errs field.ErrorList) field.ErrorList {
-	if len(errs) == 0 {
-		return errs
-	}
-	if version := requestVersion(ctx); version != "" {
-		return validation.ForVersion(errs, version)
+// fieldErrorsFromHub maps the validation errors of a hub object to the paths of
+// each served version whose paths are not the hub's (v1beta's are).
+var fieldErrorsFromHub = map[string]func(field.ErrorList, *cicd.JenkinsService) field.ErrorList{
+	v1alpha.SchemeGroupVersion.Version: v1alpha.FieldErrorsFromHub,
+}
+
+// forRequestVersion maps errs, found by validating obj, to the paths of the
+// request's version.
+func forRequestVersion(ctx context.Context, errs field.ErrorList, obj *cicd.JenkinsService) field.ErrorList {
+	if toVersion, ok := fieldErrorsFromHub[requestVersion(ctx)]; ok {
+		return toVersion(errs, obj)
 	}
 	return errs
 }
