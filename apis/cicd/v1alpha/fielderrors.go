@@ -11,23 +11,6 @@ import (
 	"github.com/autobusi/cicd-apiserver/apis/cicd"
 )
 
-// errorPath is one rule of errorPaths.
-type errorPath struct {
-	// hub is the hub path the rule holds, with whatever lies under it.
-	hub string
-	// to is v1alpha's path: hub is renamed to it (what lies under hub follows),
-	// or, when moved, the error points at to itself. Empty keeps the path.
-	to    string
-	moved bool
-	// approved limits the rule to the Approved condition: the type of the
-	// condition at hub's index is read from the validated object.
-	approved bool
-	// value, when set, shows the bad value as v1alpha does.
-	value func(interface{}) interface{}
-	// detail, when set, replaces the error's detail.
-	detail func(*field.Error) string
-}
-
 // FieldErrorsFromHub returns errs, the errors of validating the hub object obj,
 // at the paths and with the values a v1alpha client knows (errorPaths). An error
 // moved to another field names its hub field in its detail. errs is not modified.

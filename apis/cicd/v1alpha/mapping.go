@@ -32,8 +32,23 @@ var (
 
 // errorPaths moves a validation error from its hub path to v1alpha's; the first
 // rule whose hub path holds the error applies, and errors no rule holds keep
-// their path. "[*]" stands for any list index.
-var errorPaths = []errorPath{
+// their path. "[*]" stands for any list index. (An unnamed struct: the code
+// generators of this package take every named type for an API type.)
+var errorPaths = []struct {
+	// hub is the hub path the rule holds, with whatever lies under it.
+	hub string
+	// to is v1alpha's path: hub is renamed to it (what lies under hub follows),
+	// or, when moved, the error points at to itself. Empty keeps the path.
+	to    string
+	moved bool
+	// approved limits the rule to the Approved condition: the type of the
+	// condition at hub's index is read from the validated object.
+	approved bool
+	// value, when set, shows the bad value as v1alpha does.
+	value func(interface{}) interface{}
+	// detail, when set, replaces the error's detail.
+	detail func(*field.Error) string
+}{
 	{hub: cicd.PathReplicas, to: PathInstanceAmount},
 	{hub: cicd.PathCPU, to: PathInstanceCPU, value: wholeCoresValue},
 	{hub: cicd.PathResources, to: PathPreservedSpec, moved: true}, // memory
