@@ -13,6 +13,8 @@ import (
 	"k8s.io/component-base/logs"
 	logsapi "k8s.io/component-base/logs/api/v1"
 	"k8s.io/component-base/term"
+
+	"github.com/autobusi/cicd-apiserver/version"
 )
 
 // NewCommand is the cicd-apiserver command: without a subcommand it runs the
@@ -100,7 +102,7 @@ func newVersionCommand(out io.Writer) *cobra.Command {
 		Short: "Print the version",
 		Args:  cobra.NoArgs,
 		Run: func(*cobra.Command, []string) {
-			fmt.Fprintln(out, versionString())
+			fmt.Fprintln(out, version.String())
 		},
 	}
 	addFlagSets(cmd, cliflag.NamedFlagSets{})
