@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -27,18 +28,28 @@ import (
 // paths are FieldsV1 keys from the object's root; to nil drops the field.
 type fieldMove struct{ from, to []string }
 
-// fieldMoves are, per version, the fields whose v1beta paths differ; every
-// other field has the same path in v1beta. v1alpha's approvalstatus is the
-// status of the Approved condition; its preservation annotations are never
-// stored, so never owned.
+// fieldMoves are, per version, the fields whose v1beta paths differ, from the
+// version's path facts (apis/cicd/v1alpha/mapping.go); every other field has
+// the same path in v1beta. v1alpha's approvalstatus is the status of the
+// Approved condition; its preservation annotations are never stored, so never
+// owned.
 var fieldMoves = map[schema.GroupVersion][]fieldMove{
 	v1alpha.SchemeGroupVersion: {
-		{from: []string{"f:spec", "f:instanceamount"}, to: []string{"f:spec", "f:replicas"}},
-		{from: []string{"f:spec", "f:instancecpu"}, to: []string{"f:spec", "f:resources", "f:cpu"}},
-		{from: []string{"f:status", "f:approvalstatus"}, to: []string{"f:status", "f:conditions", `k:{"type":"` + cicd.ConditionApproved + `"}`, "f:status"}},
+		{from: fieldsPath(v1alpha.PathInstanceAmount), to: fieldsPath(cicd.PathReplicas)},
+		{from: fieldsPath(v1alpha.PathInstanceCPU), to: fieldsPath(cicd.PathCPU)},
+		{from: fieldsPath(v1alpha.PathApprovalStatus), to: append(fieldsPath(cicd.PathConditions), `k:{"type":"`+cicd.ConditionApproved+`"}`, "f:status")},
 		{from: []string{"f:metadata", "f:annotations", "f:" + cicd.AnnotationPreservedSpec}},
 		{from: []string{"f:metadata", "f:annotations", "f:" + cicd.AnnotationPreservedStatus}},
 	},
+}
+
+// fieldsPath is a dotted field path ("spec.replicas") as FieldsV1 keys.
+func fieldsPath(p string) []string {
+	parts := strings.Split(p, ".")
+	for i := range parts {
+		parts[i] = "f:" + parts[i]
+	}
+	return parts
 }
 
 // RetiredVersionsGetter returns a RESTOptionsGetter whose storage codec
