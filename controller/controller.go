@@ -310,3 +310,8 @@ func (c *Controller) writeStatus(ctx context.Context, js *v1beta.JenkinsService,
 func (c *Controller) event(js *v1beta.JenkinsService, eventType, reason, action, note string) {
 	c.recorder.Eventf(js, nil, eventType, reason, action, "%s", note)
 }
+
+// waitForCaches reports whether the informers synced before ctx was done.
+func (c *Controller) waitForCaches(ctx context.Context) bool {
+	return cache.WaitForCacheSync(ctx.Done(), c.synced...)
+}

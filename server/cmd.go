@@ -13,6 +13,8 @@ import (
 	"k8s.io/component-base/logs"
 	logsapi "k8s.io/component-base/logs/api/v1"
 	"k8s.io/component-base/term"
+
+	"github.com/autobusi/cicd-apiserver/controller"
 )
 
 // NewCommand is the cicd-apiserver command: without a subcommand it runs the
@@ -58,6 +60,7 @@ Commands:
 	addFlagSets(cmd, o.Flags())
 
 	cmd.AddCommand(newLocalCommand(ctx, out), newVersionCommand(out))
+	cmd.AddCommand(controller.NewCommand(ctx))
 	return cmd
 }
 
