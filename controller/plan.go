@@ -191,7 +191,18 @@ func statefulSetDiffers(desired *appsv1ac.StatefulSetApplyConfiguration, ss *app
 		return true
 	}
 	owned, err := appsv1ac.ExtractStatefulSet(ss, FieldManager)
-	return err != nil || !equality.Semantic.DeepEqual(owned, desired)
+	if err != nil || owned.Spec == nil || desired.Spec == nil {
+		return true
+	}
+	// The claim templates are an atomic list: what is extracted holds the
+	// server's defaults too (status.phase, volumeMode). They cannot change
+	// anyway, so they are left out of the comparison.
+	want := *desired
+	wantSpec := *desired.Spec
+	wantSpec.VolumeClaimTemplates = nil
+	want.Spec = &wantSpec
+	owned.Spec.VolumeClaimTemplates = nil
+	return !equality.Semantic.DeepEqual(owned, &want)
 }
 
 func serviceDiffers(desired *corev1ac.ServiceApplyConfiguration, svc *corev1.Service) bool {
