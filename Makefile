@@ -6,9 +6,10 @@ DATA_DIR ?= ./.cicd-apiserver
 
 .PHONY: build run generate verify test
 
-## build: compile the server into _output/bin/cicd-apiserver
+## build: compile the server into _output/bin/cicd-apiserver, its version stamped
+## from git (hack/version.sh)
 build:
-	go build -o $(BINARY) .
+	go build -ldflags "$$(hack/version.sh)" -o $(BINARY) .
 
 ## run: build, then run local mode (embedded etcd, state in ./.cicd-apiserver)
 run: build

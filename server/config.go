@@ -4,8 +4,6 @@ import (
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/apiserver/pkg/util/compatibility"
 	basecompatibility "k8s.io/component-base/compatibility"
-
-	informers "github.com/autobusi/cicd-apiserver/generated/informers/externalversions"
 )
 
 // Config is the server configuration: the generic API server's and ours.
@@ -16,12 +14,6 @@ type Config struct {
 
 // ExtraConfig is the configuration that is not the generic server's.
 type ExtraConfig struct {
-	// Informers feed the JenkinsService admission plugin. The server starts
-	// them in a post-start hook and is not ready before they have synced.
-	Informers informers.SharedInformerFactory
-	// bindStorage, when set, hands the JenkinsService storage to the
-	// informers that read it in process, once the server has built it.
-	bindStorage func(storeReader)
 	// closers release what the configuration opened (the admission etcd
 	// client) once the server has stopped.
 	closers []func()

@@ -3,12 +3,10 @@ package server
 import (
 	"context"
 	"fmt"
-	"net/http"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	genericapiserver "k8s.io/apiserver/pkg/server"
-	"k8s.io/apiserver/pkg/server/healthz"
 
 	"github.com/autobusi/cicd-apiserver/apis/cicd"
 	"github.com/autobusi/cicd-apiserver/apis/cicd/v1alpha"
@@ -24,8 +22,7 @@ type Server struct {
 }
 
 // New builds the server: one JenkinsService storage (one store, one watch
-// cache) served as both v1alpha and v1beta, and the hook that starts the
-// admission informers.
+// cache) served as both v1alpha and v1beta.
 func (c CompletedConfig) New() (*Server, error) {
 	generic, err := c.GenericConfig.New("cicd-apiserver", genericapiserver.NewEmptyDelegate())
 	if err != nil {
@@ -38,10 +35,6 @@ func (c CompletedConfig) New() (*Server, error) {
 		return nil, fmt.Errorf("jenkinsservices storage: %w", err)
 	}
 	resources := storage.Map()
-	if bind := c.ExtraConfig.bindStorage; bind != nil {
-		bind(storage.JenkinsService)
-	}
-
 	group := genericapiserver.NewDefaultAPIGroupInfo(cicd.GroupName, Scheme, metav1.ParameterCodec, Codecs)
 	group.VersionedResourcesStorageMap[v1beta.SchemeGroupVersion.Version] = resources
 	group.VersionedResourcesStorageMap[v1alpha.SchemeGroupVersion.Version] = resources
@@ -49,35 +42,6 @@ func (c CompletedConfig) New() (*Server, error) {
 		return nil, err
 	}
 	preferVersionsInOrder(generic, group.PrioritizedVersions)
-	// Aggregated discovery (what kubectl reads) orders versions by priority, and
-	// without one by version string, which puts v1alpha first. Give it the
-	// scheme's order, so that v1beta is the preferred version there as in the
-	// legacy discovery document.
-	for i, gv := range group.PrioritizedVersions {
-		generic.AggregatedDiscoveryGroupManager.SetGroupVersionPriority(
-			metav1.GroupVersion{Group: gv.Group, Version: gv.Version}, discoveryGroupPriority, len(group.PrioritizedVersions)-i)
-	}
-
-	if f := c.ExtraConfig.Informers; f != nil {
-		if err := generic.AddPostStartHook("start-cicd-informers", func(ctx genericapiserver.PostStartHookContext) error {
-			f.Start(ctx.Done())
-			return nil
-		}); err != nil {
-			return nil, err
-		}
-		// Ready only once the admission plugin can see every JenkinsService.
-		if err := generic.AddReadyzChecks(healthz.NamedCheck("cicd-informer-sync", func(*http.Request) error {
-			synced := f.WaitForCacheSync(alreadyClosed)
-			for typ, ok := range synced {
-				if !ok {
-					return fmt.Errorf("informer for %v has not synced", typ)
-				}
-			}
-			return nil
-		})); err != nil {
-			return nil, err
-		}
-	}
 	return s, nil
 }
 
@@ -102,16 +66,9 @@ const (
 	versionPriorityStep  = 5
 )
 
-// alreadyClosed makes WaitForCacheSync report the current state at once.
-var alreadyClosed = func() chan struct{} { ch := make(chan struct{}); close(ch); return ch }()
-
 // Run serves until ctx is done, then shuts down gracefully (in-flight
 // requests finish, watches end) and releases what the configuration opened.
 func (s *Server) Run(ctx context.Context) error {
 	defer s.extra.close()
 	return s.GenericAPIServer.PrepareRun().RunWithContext(ctx)
 }
-
-// discoveryGroupPriority is the group's priority in aggregated discovery, the
-// generic server's default for groups that set none.
-const discoveryGroupPriority = 1000

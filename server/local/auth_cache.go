@@ -1,4 +1,4 @@
-package server
+package local
 
 import (
 	"crypto/sha256"
