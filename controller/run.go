@@ -72,8 +72,10 @@ func Run(ctx context.Context, o *Options) error {
 	if o.LeaderElection.LeaderElect {
 		leaderHealth = leaderelection.NewLeaderHealthzAdaptor(20 * time.Second)
 	}
-	var synced atomic.Bool // the leader's caches synced; a candidate is ready as it is
-	srv, err := serveHealth(ctx, o.BindAddress, leaderHealth, func() bool { return !o.LeaderElection.LeaderElect || synced.Load() })
+	// Ready: a candidate waiting for the Lease, or a running controller whose
+	// caches synced.
+	var running, synced atomic.Bool
+	srv, err := serveHealth(ctx, o.BindAddress, leaderHealth, func() bool { return !running.Load() || synced.Load() })
 	if err != nil {
 		return err
 	}
@@ -84,6 +86,8 @@ func Run(ctx context.Context, o *Options) error {
 	}()
 
 	run := func(ctx context.Context) {
+		running.Store(true)
+		defer synced.Store(false)
 		kubeInformers := informers.NewSharedInformerFactoryWithOptions(kube, 0,
 			informers.WithTweakListOptions(func(lo *metav1.ListOptions) {
 				lo.LabelSelector = cicd.LabelManagedBy + "=" + cicd.ManagedBy

@@ -45,10 +45,26 @@ type controllerProc struct {
 	url string
 }
 
-// startControllers starts two controller processes as the ServiceAccount of
-// artifacts/deploy (so with exactly the permissions it grants), and stops them
-// (SIGTERM) when the test ends.
+// startControllers starts two controller processes with leader election.
 func startControllers(t *testing.T, ctx context.Context) []*controllerProc {
+	t.Helper()
+	kubeconfig := controllerKubeconfig(t, ctx)
+	var procs []*controllerProc
+	for _, name := range []string{"cicd-controller-a", "cicd-controller-b"} {
+		procs = append(procs, startController(t, ctx, name, kubeconfig,
+			"--leader-elect-resource-namespace", cicdNamespace,
+			"--leader-elect-lease-duration", leaseDuration.String(),
+			"--leader-elect-renew-deadline", renewDeadline.String(),
+			"--leader-elect-retry-period", retryPeriod.String(),
+		))
+	}
+	return procs
+}
+
+// controllerKubeconfig is a kubeconfig with a token of the ServiceAccount of
+// artifacts/deploy, so that the controller works with exactly the permissions
+// the manifests grant it.
+func controllerKubeconfig(t *testing.T, ctx context.Context) string {
 	t.Helper()
 	tr, err := env.kube.CoreV1().ServiceAccounts(cicdNamespace).CreateToken(ctx, "cicd-controller", &authenticationv1.TokenRequest{
 		Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To[int64](3600)},
@@ -60,37 +76,36 @@ func startControllers(t *testing.T, ctx context.Context) []*controllerProc {
 	if err := writeTokenKubeconfig(kubeconfig, tr.Status.Token); err != nil {
 		t.Fatal(err)
 	}
-	var procs []*controllerProc
-	for _, name := range []string{"cicd-controller-a", "cicd-controller-b"} {
-		port, err := testproc.FreePort()
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := "127.0.0.1:" + strconv.Itoa(port)
-		p := &controllerProc{proc: newProc(name, env.server, "controller",
-			"--kubeconfig", kubeconfig,
-			"--bind-address", addr,
-			"--workers", "2",
-			"--leader-elect-resource-namespace", cicdNamespace,
-			"--leader-elect-lease-duration", leaseDuration.String(),
-			"--leader-elect-renew-deadline", renewDeadline.String(),
-			"--leader-elect-retry-period", retryPeriod.String(),
-			"--v=2",
-		), url: "http://" + addr}
-		if err := p.start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			if p.running() && !p.stop(syscall.SIGTERM, 20*time.Second) {
-				t.Errorf("%s did not exit within 20s of SIGTERM", p.name)
-			}
-		})
-		if err := p.waitHTTP(ctx, &http.Client{Timeout: 2 * time.Second}, p.url+"/healthz", time.Minute); err != nil {
-			t.Fatal(err)
-		}
-		procs = append(procs, p)
+	return kubeconfig
+}
+
+// startController starts "cicd-apiserver controller" with args, waits for its
+// /healthz, and stops it (SIGTERM, a graceful exit expected) when the test ends.
+func startController(t *testing.T, ctx context.Context, name, kubeconfig string, args ...string) *controllerProc {
+	t.Helper()
+	port, err := testproc.FreePort()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return procs
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	p := &controllerProc{proc: newProc(name, env.server, append([]string{"controller",
+		"--kubeconfig", kubeconfig,
+		"--bind-address", addr,
+		"--workers", "2",
+		"--v=2",
+	}, args...)...), url: "http://" + addr}
+	if err := p.start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if p.running() && !p.stop(syscall.SIGTERM, 20*time.Second) {
+			t.Errorf("%s did not exit within 20s of SIGTERM", p.name)
+		}
+	})
+	if err := p.waitHTTP(ctx, &http.Client{Timeout: 2 * time.Second}, p.url+"/healthz", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // metric is the value of the first sample of the /metrics line that starts
