@@ -359,12 +359,19 @@ func TestController(t *testing.T) {
 		return ss != nil && ss.Spec.Template.Spec.Containers[0].Image == "jenkins/jenkins:2.462.3-lts", s
 	})
 
-	// A hand edit of the StatefulSet is reverted.
-	k("patch", "statefulset", "ci", "--type=json", "-p", `[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":"evil/jenkins:latest"},{"op":"replace","path":"/spec/replicas","value":9}]`)
+	// A hand edit of the StatefulSet is reverted: by one more apply.
+	applies := lead.metric(`cicd_controller_writes_total{kind="StatefulSet",verb="apply"}`)
+	if out := k("patch", "statefulset", "ci", "--type=json", "-o", "jsonpath={.spec.replicas} {.spec.template.spec.containers[0].image}",
+		"-p", `[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":"evil/jenkins:latest"},{"op":"replace","path":"/spec/replicas","value":9}]`); out != "9 evil/jenkins:latest" {
+		t.Fatalf("kubectl patch statefulset ci answered %q", out)
+	}
 	eventually(t, ctx, time.Minute, "hand edit reverted", func() (bool, string) {
 		ss, s := ssState()
 		return ss != nil && *ss.Spec.Replicas == 3 && ss.Spec.Template.Spec.Containers[0].Image == "jenkins/jenkins:2.462.3-lts", s
 	})
+	if after := lead.metric(`cicd_controller_writes_total{kind="StatefulSet",verb="apply"}`); after == applies {
+		t.Errorf("StatefulSet applies %s before and after the hand edit, want one more", applies)
+	}
 
 	// The leader is SIGKILLed; a change made meanwhile is reconciled by the other.
 	killed := time.Now()

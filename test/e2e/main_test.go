@@ -339,8 +339,9 @@ func startKube(ctx context.Context) error {
 		// What the tests need: namespace deletion and garbage collection of
 		// dependents, both across the aggregated API; the StatefulSets'
 		// Pods and claims of the JenkinsService controller (controller_test.go),
-		// and the claims' protection finalizer removed once no Pod uses them.
-		"--controllers", "namespace-controller,garbage-collector-controller,statefulset-controller,persistentvolumeclaim-protection-controller",
+		// the default ServiceAccount the Pods need, and the claims' protection
+		// finalizer removed once no Pod uses them.
+		"--controllers", "namespace-controller,garbage-collector-controller,statefulset-controller,persistentvolumeclaim-protection-controller,serviceaccount-controller",
 		"--concurrent-gc-syncs", "5",
 		"--v=1",
 	)
