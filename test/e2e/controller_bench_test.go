@@ -30,6 +30,7 @@ import (
 //
 //	E2E_CONTROLLER_BENCH=1000 hack/e2e.sh -run TestControllerBench
 //
+// E2E_CONTROLLER_BENCH_ARGS adds controller flags (e.g. --kube-api-qps=300).
 // The servers run with --max-jenkinsservices=0 meanwhile (restarted).
 func TestControllerBench(t *testing.T) {
 	n, _ := strconv.Atoi(os.Getenv("E2E_CONTROLLER_BENCH"))
@@ -55,8 +56,8 @@ func TestControllerBench(t *testing.T) {
 			t.Error(err)
 		}
 	})
-	ctrl := startController(t, ctx, "cicd-controller-bench", controllerKubeconfig(t, ctx),
-		"--leader-elect=false", "--workers", "5")
+	args := append([]string{"--leader-elect=false", "--workers", "5"}, strings.Fields(os.Getenv("E2E_CONTROLLER_BENCH_ARGS"))...)
+	ctrl := startController(t, ctx, "cicd-controller-bench", controllerKubeconfig(t, ctx), args...)
 	if err := ctrl.waitHTTP(ctx, &http.Client{Timeout: 2 * time.Second}, ctrl.url+"/readyz", time.Minute); err != nil {
 		t.Fatal(err) // ready: its caches synced
 	}
@@ -123,10 +124,10 @@ func TestControllerBench(t *testing.T) {
 	total := time.Since(start)
 	cpu := procCPU(t, ctrl.pid()) - cpu0
 	peak := procPeakMemory(t, ctrl.pid())
-	t.Logf("controller bench: %d approved JenkinsServices (1 instance each, %d clients): created and approved in %s; "+
+	t.Logf("controller bench (%s): %d approved JenkinsServices (1 instance each, %d clients): created and approved in %s; "+
 		"all StatefulSets created and statuses written %s after the first create; controller CPU %s (user+system), peak RSS %d MiB; "+
 		"reconciles %s ok, %s errors; writes: StatefulSet %s, Service %s, status %s",
-		n, clients, created.Round(100*time.Millisecond), total.Round(100*time.Millisecond), cpu.Round(10*time.Millisecond), peak>>20,
+		strings.Join(args, " "), n, clients, created.Round(100*time.Millisecond), total.Round(100*time.Millisecond), cpu.Round(10*time.Millisecond), peak>>20,
 		ctrl.metric(`cicd_controller_reconciles_total{result="success"}`), ctrl.metric(`cicd_controller_reconciles_total{result="error"}`),
 		ctrl.metric(`cicd_controller_writes_total{kind="StatefulSet",verb="apply"}`), ctrl.metric(`cicd_controller_writes_total{kind="Service",verb="apply"}`),
 		ctrl.metric(`cicd_controller_writes_total{kind="JenkinsService",verb="updateStatus"}`))
