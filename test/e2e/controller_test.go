@@ -23,6 +23,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 
 	"github.com/autobusi/cicd-apiserver/apis/cicd/v1alpha"
@@ -209,15 +210,24 @@ func podIsReady(pod *corev1.Pod) bool {
 
 func setApproval(t *testing.T, ctx context.Context, ns, name string, status metav1.ConditionStatus, reason string) {
 	t.Helper()
-	jss := env.js.CicdV1beta().JenkinsServices(ns)
-	js, err := jss.Get(ctx, name, metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	meta.SetStatusCondition(&js.Status.Conditions, metav1.Condition{Type: "Approved", Status: status, Reason: reason, Message: "e2e"})
-	if _, err := jss.UpdateApproval(ctx, name, js, metav1.UpdateOptions{}); err != nil {
+	if err := decide(ctx, ns, name, status, reason); err != nil {
 		t.Fatalf("approval %s: %v", status, err)
 	}
+}
+
+// decide sets the Approved condition through the approval subresource; it
+// reads and writes again when the controller wrote the status in between.
+func decide(ctx context.Context, ns, name string, status metav1.ConditionStatus, reason string) error {
+	jss := env.js.CicdV1beta().JenkinsServices(ns)
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		js, err := jss.Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		meta.SetStatusCondition(&js.Status.Conditions, metav1.Condition{Type: "Approved", Status: status, Reason: reason, Message: "e2e"})
+		_, err = jss.UpdateApproval(ctx, name, js, metav1.UpdateOptions{})
+		return err
+	})
 }
 
 func readyCondition(js *v1beta.JenkinsService) metav1.Condition {
