@@ -8,6 +8,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -273,7 +274,7 @@ func (c *Controller) act(ctx context.Context, js *v1beta.JenkinsService, plan Pl
 		}
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("reconciling JenkinsService %s/%s: %v", js.Namespace, js.Name, errs)
+		return fmt.Errorf("reconciling JenkinsService %s/%s: %w", js.Namespace, js.Name, errors.Join(errs...))
 	}
 	return nil
 }

@@ -578,3 +578,22 @@ func instances(js *v1beta.JenkinsService) []string {
 	}
 	return out
 }
+
+// A failed write is a Warning Event and an error (so the key is retried); the
+// status is still written from what is observed.
+func TestSyncFailureIsAnEvent(t *testing.T) {
+	f := newFixture(t, jenkins("ci", 1, metav1.ConditionTrue))
+	f.kube.PrependReactor("patch", "statefulsets", func(clienttesting.Action) (bool, runtime.Object, error) {
+		return true, nil, fmt.Errorf("etcd is on fire")
+	})
+	err := f.c.sync(context.Background(), ns+"/ci")
+	if err == nil || !strings.Contains(err.Error(), "etcd is on fire") {
+		t.Fatalf("sync error %v, want the apply's", err)
+	}
+	if ev := strings.Join(f.events(), "\n"); !strings.Contains(ev, "Warning ApplyFailed StatefulSet ci: etcd is on fire") {
+		t.Errorf("events:\n%s", ev)
+	}
+	if r := ready(f.js("ci")); r.Reason != ReasonProvisioning {
+		t.Errorf("Ready = %+v, want Provisioning", r)
+	}
+}
