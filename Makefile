@@ -44,3 +44,11 @@ N ?= 10000
 C ?= 8
 bench:
 	N=$(N) C=$(C) hack/bench.sh $(BENCH_FLAGS)
+
+## bench-controller: the controller's figure (docs/controller.md): CONTROLLER_N approved
+## JenkinsServices (default 1000) to StatefulSets and status written, in the e2e cluster
+## (test/e2e TestControllerBench); CONTROLLER_ARGS adds controller flags
+.PHONY: bench-controller
+CONTROLLER_N ?= 1000
+bench-controller:
+	E2E_CONTROLLER_BENCH=$(CONTROLLER_N) E2E_CONTROLLER_BENCH_ARGS="$(CONTROLLER_ARGS)" hack/e2e.sh -run TestControllerBench
