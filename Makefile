@@ -19,15 +19,23 @@ run: build
 generate:
 	hack/update-codegen.sh
 
-## verify: fail on stale generated files, .proto files protoc refuses, gofmt or go vet
+## verify: fail on stale generated files, .proto files protoc refuses, gofmt, go vet
+## or golangci-lint (pinned, installed into _output/tools; config .golangci.yaml)
 verify:
 	hack/verify-codegen.sh
 	hack/verify-proto.sh
+	hack/verify-lint.sh
 
 ## test: unit, round-trip, admission, registry and integration tests (the integration
-## tests build the server and the pinned kubectl into _output/bin themselves)
+## tests build the server and the pinned kubectl into _output/bin themselves), the
+## Python client's tests against local mode (hack/test-python.sh), the Go
+## examples, built and run against local mode (examples/, a module of its own),
+## and the README's kubectl and protobuf commands, run without Go (hack/test-readme.sh)
 test:
 	go test -timeout 45m ./...
+	hack/test-python.sh
+	cd examples && go test -timeout 10m ./...
+	hack/test-readme.sh
 
 ## e2e: end-to-end tests behind a real kube-apiserver and kube-controller-manager
 ## (test/e2e, hack/e2e.sh; the first run builds the pinned tools into _output/bin)
@@ -52,3 +60,9 @@ bench:
 CONTROLLER_N ?= 1000
 bench-controller:
 	E2E_CONTROLLER_BENCH=$(CONTROLLER_N) E2E_CONTROLLER_BENCH_ARGS="$(CONTROLLER_ARGS)" hack/e2e.sh -run TestControllerBench
+
+## proto-clients: the include tree of our .proto files and all they import in
+## _output/proto, and Python bindings in _output/python (hack/proto-clients.sh)
+.PHONY: proto-clients
+proto-clients:
+	hack/proto-clients.sh

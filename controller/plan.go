@@ -18,6 +18,7 @@ import (
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 
 	"github.com/autobusi/cicd-apiserver/apis/cicd"
+	"github.com/autobusi/cicd-apiserver/apis/cicd/v1alpha"
 	"github.com/autobusi/cicd-apiserver/apis/cicd/v1beta"
 )
 
@@ -41,27 +42,17 @@ const (
 // a label value of at most 63.
 const maxNameLength = 52
 
-// approval is the decision the Approved condition carries.
-type approval int
+// approval is the decision the Approved condition carries, read as v1alpha's
+// approvalstatus reads it (the one mapping of the condition to a decision).
+type approval = v1alpha.ApprovalStatus
 
 const (
-	pending approval = iota
-	approved
-	denied
+	pending  = v1alpha.ApprovalPending
+	approved = v1alpha.ApprovalApproved
+	denied   = v1alpha.ApprovalDenied
 )
 
-func approvalOf(js *v1beta.JenkinsService) approval {
-	c := meta.FindStatusCondition(js.Status.Conditions, cicd.ConditionApproved)
-	switch {
-	case c == nil:
-		return pending
-	case c.Status == metav1.ConditionTrue:
-		return approved
-	case c.Status == metav1.ConditionFalse:
-		return denied
-	}
-	return pending
-}
+func approvalOf(js *v1beta.JenkinsService) approval { return v1alpha.ApprovalOf(js.Status.Conditions) }
 
 // Observed is what the informers show of the children of one JenkinsService.
 type Observed struct {

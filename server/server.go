@@ -7,12 +7,64 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	genericapiserver "k8s.io/apiserver/pkg/server"
+	"k8s.io/apiserver/pkg/util/compatibility"
+	basecompatibility "k8s.io/component-base/compatibility"
 
 	"github.com/autobusi/cicd-apiserver/apis/cicd"
 	"github.com/autobusi/cicd-apiserver/apis/cicd/v1alpha"
 	"github.com/autobusi/cicd-apiserver/apis/cicd/v1beta"
 	"github.com/autobusi/cicd-apiserver/registry/jenkinsservice"
 )
+
+// Config is the server configuration: the generic API server's and ours.
+type Config struct {
+	GenericConfig *genericapiserver.RecommendedConfig
+	ExtraConfig   ExtraConfig
+}
+
+// ExtraConfig is the configuration that is not the generic server's.
+type ExtraConfig struct {
+	// closers release what the configuration opened (the admission etcd
+	// client) once the server has stopped.
+	closers []func()
+}
+
+func (e *ExtraConfig) close() {
+	for i := len(e.closers) - 1; i >= 0; i-- {
+		e.closers[i]()
+	}
+	e.closers = nil
+}
+
+type completedConfig struct {
+	GenericConfig genericapiserver.CompletedConfig
+	ExtraConfig   *ExtraConfig
+}
+
+// CompletedConfig is a Config after Complete; only it can build a Server.
+type CompletedConfig struct {
+	*completedConfig
+}
+
+// Complete fills in the fields derived from others. It changes the receiver.
+func (c *Config) Complete() CompletedConfig {
+	return CompletedConfig{&completedConfig{
+		GenericConfig: c.GenericConfig.Complete(),
+		ExtraConfig:   &c.ExtraConfig,
+	}}
+}
+
+// newRecommendedConfig is the generic configuration both modes start from:
+// our codecs, OpenAPI v2 and v3, the kube feature gate and effective version.
+func newRecommendedConfig() *genericapiserver.RecommendedConfig {
+	c := genericapiserver.NewRecommendedConfig(Codecs)
+	c.BuildHandlerChainFunc = buildHandlerChain
+	applyOpenAPI(&c.Config)
+	registry := compatibility.DefaultComponentGlobalsRegistry
+	c.FeatureGate = registry.FeatureGateFor(basecompatibility.DefaultKubeComponent)
+	c.EffectiveVersion = reportedVersion{registry.EffectiveVersionFor(basecompatibility.DefaultKubeComponent)}
+	return c
+}
 
 // Server is the cicd API server: the generic API server with the
 // autobusi.group.cicd group installed.
