@@ -181,9 +181,7 @@ func describe(actions []clienttesting.Action) []string {
 			name = a.GetName()
 		case clienttesting.PatchAction:
 			name = a.GetName()
-		case clienttesting.UpdateAction:
-			name = a.GetObject().(metav1.Object).GetName()
-		case clienttesting.CreateAction:
+		case clienttesting.UpdateAction: // and CreateAction, the same interface
 			name = a.GetObject().(metav1.Object).GetName()
 		}
 		out = append(out, a.GetVerb()+" "+r+" "+name)
