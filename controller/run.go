@@ -60,8 +60,11 @@ func Run(ctx context.Context, o *Options) error {
 	if err := cicdscheme.AddToScheme(scheme); err != nil {
 		return err
 	}
+	// The Events outlive the signal: the last ones of the workers are still sent.
+	eventsCtx, stopEvents := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopEvents()
 	broadcaster := events.NewBroadcaster(&events.EventSinkImpl{Interface: kube.EventsV1()})
-	if err := broadcaster.StartRecordingToSinkWithContext(ctx); err != nil {
+	if err := broadcaster.StartRecordingToSinkWithContext(eventsCtx); err != nil {
 		return fmt.Errorf("events: %w", err)
 	}
 	defer broadcaster.Shutdown()
