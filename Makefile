@@ -19,11 +19,13 @@ run: build
 generate:
 	hack/update-codegen.sh
 
-## verify: fail on stale generated files, .proto files protoc refuses, gofmt, go vet
-## or golangci-lint (pinned, installed into _output/tools; config .golangci.yaml)
+## verify: fail on stale generated files, .proto files protoc refuses, gofmt, go vet,
+## an image build context that lacks a package of the binary, or golangci-lint
+## (pinned, installed into _output/tools; config .golangci.yaml)
 verify:
 	hack/verify-codegen.sh
 	hack/verify-proto.sh
+	hack/verify-dockerignore.sh
 	hack/verify-lint.sh
 
 ## test: unit, round-trip, admission, registry and integration tests (the integration
