@@ -14,6 +14,7 @@ import (
 	logsapi "k8s.io/component-base/logs/api/v1"
 	"k8s.io/component-base/term"
 
+	"github.com/autobusi/cicd-apiserver/controller"
 	"github.com/autobusi/cicd-apiserver/migrate"
 	"github.com/autobusi/cicd-apiserver/version"
 )
@@ -52,7 +53,9 @@ Commands:
 	cmd.SetErr(errOut)
 	addFlagSets(cmd, o.Flags())
 
-	cmd.AddCommand(newLocalCommand(ctx, out), newVersionCommand(out), migrate.NewCommand(ctx, out))
+	cmd.AddCommand(newLocalCommand(ctx, out), newVersionCommand(out))
+	cmd.AddCommand(controller.NewCommand(ctx))
+	cmd.AddCommand(migrate.NewCommand(ctx, out))
 	return cmd
 }
 
