@@ -35,9 +35,10 @@ headers, authorized with SubjectAccessReview, and admission reads the core API
 through --kubeconfig (or the in-cluster configuration).
 
 Commands:
-  local     Run stand-alone, with an embedded etcd, its own CA and an admin kubeconfig
-  migrate   Rewrite every stored JenkinsService in the storage version and encoding
-  version   Print the version`,
+  controller  Reconcile approved JenkinsServices into running Jenkins instances
+  local       Run stand-alone, with an embedded etcd, its own CA and an admin kubeconfig
+  migrate     Rewrite every stored JenkinsService in the storage version and encoding
+  version     Print the version`,
 		SilenceUsage: true,
 		PersistentPreRunE: func(*cobra.Command, []string) error {
 			return compatibility.DefaultComponentGlobalsRegistry.Set()
