@@ -25,14 +25,14 @@ type embeddedEtcd struct {
 	logLevel zap.AtomicLevel
 }
 
-func startEmbeddedEtcd(ctx context.Context, dir string) (*embeddedEtcd, error) {
+func startEmbeddedEtcd(ctx context.Context, dir string, maxRequestBytes int64) (*embeddedEtcd, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
 	var lastErr error
 	// A port found free can be taken before etcd binds it; try again then.
 	for attempt := 0; attempt < 3; attempt++ {
-		e, err := startEtcdOnce(ctx, dir)
+		e, err := startEtcdOnce(ctx, dir, maxRequestBytes)
 		if err == nil {
 			return e, nil
 		}
@@ -44,7 +44,7 @@ func startEmbeddedEtcd(ctx context.Context, dir string) (*embeddedEtcd, error) {
 	return nil, fmt.Errorf("starting embedded etcd in %s: %w", dir, lastErr)
 }
 
-func startEtcdOnce(ctx context.Context, dir string) (*embeddedEtcd, error) {
+func startEtcdOnce(ctx context.Context, dir string, maxRequestBytes int64) (*embeddedEtcd, error) {
 	clientURL, err := freeLoopbackURL()
 	if err != nil {
 		return nil, err
@@ -64,6 +64,9 @@ func startEtcdOnce(ctx context.Context, dir string) (*embeddedEtcd, error) {
 	cfg.InitialCluster = cfg.InitialClusterFromName(cfg.Name)
 	cfg.InitialClusterToken = "cicd-apiserver-local"
 	cfg.EnableGRPCGateway = false
+	if maxRequestBytes > 0 {
+		cfg.MaxRequestBytes = uint(maxRequestBytes) // --etcd-max-request-bytes
+	}
 	// Quiet: errors only, and nothing once we stop it (closing its
 	// listeners is logged as errors).
 	logLevel := zap.NewAtomicLevelAt(zap.ErrorLevel)

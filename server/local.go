@@ -24,6 +24,7 @@ import (
 	netutils "k8s.io/utils/net"
 
 	informers "github.com/autobusi/cicd-apiserver/generated/informers/externalversions"
+	"github.com/autobusi/cicd-apiserver/server/storagelimit"
 )
 
 const (
@@ -57,6 +58,8 @@ type LocalOptions struct {
 	EnableProfiling bool
 	Audit           *genericoptions.AuditOptions
 	Logs            *logsapi.LoggingConfiguration
+	// StorageLimit is --etcd-max-request-bytes, the embedded etcd's limit too.
+	StorageLimit *storagelimit.Options
 }
 
 // NewLocalOptions returns local mode's defaults: ./.cicd-apiserver,
@@ -70,6 +73,7 @@ func NewLocalOptions() *LocalOptions {
 		EnableProfiling:    true,
 		Audit:              genericoptions.NewAuditOptions(),
 		Logs:               logsapi.NewLoggingConfiguration(),
+		StorageLimit:       storagelimit.NewOptions(),
 	}
 }
 
@@ -92,6 +96,7 @@ func (o *LocalOptions) Flags() cliflag.NamedFlagSets {
 	fs.StringVar(&o.EtcdCAFile, "etcd-cafile", o.EtcdCAFile, "CA file to verify --etcd-servers with.")
 	fs.StringVar(&o.EtcdCertFile, "etcd-certfile", o.EtcdCertFile, "Client certificate file for --etcd-servers.")
 	fs.StringVar(&o.EtcdKeyFile, "etcd-keyfile", o.EtcdKeyFile, "Client key file for --etcd-servers.")
+	o.StorageLimit.AddFlags(fs)
 
 	addJenkinsServiceFlags(fss.FlagSet("admission"), &o.MaxJenkinsServices)
 
@@ -126,6 +131,7 @@ func (o *LocalOptions) Validate() error {
 	if o.Audit != nil {
 		errs = append(errs, o.Audit.Validate()...)
 	}
+	errs = append(errs, o.StorageLimit.Validate()...)
 	return utilerrors.NewAggregate(errs)
 }
 
@@ -218,7 +224,7 @@ func StartLocal(ctx context.Context, o *LocalOptions) (_ *LocalServer, retErr er
 	etcdServers := o.EtcdServers
 	var etcd *embeddedEtcd
 	if len(etcdServers) == 0 {
-		if etcd, err = startEmbeddedEtcd(ctx, filepath.Join(dataDir, "etcd")); err != nil {
+		if etcd, err = startEmbeddedEtcd(ctx, filepath.Join(dataDir, "etcd"), o.StorageLimit.MaxRequestBytes); err != nil {
 			return nil, err
 		}
 		cleanups = append(cleanups, etcd.stop)
@@ -307,6 +313,7 @@ func (o *LocalOptions) recommendedOptions(etcdServers []string, pki LocalPKI) (*
 	if err := completeStorage(ro.Etcd); err != nil {
 		return nil, err
 	}
+	o.StorageLimit.ApplyTo(ro.Etcd)
 
 	ro.SecureServing.BindAddress = o.BindAddress
 	ro.SecureServing.BindPort = o.SecurePort

@@ -17,6 +17,7 @@ import (
 	netutils "k8s.io/utils/net"
 
 	jsadmission "github.com/autobusi/cicd-apiserver/admission/jenkinsservice"
+	"github.com/autobusi/cicd-apiserver/server/storagelimit"
 )
 
 func init() {
@@ -34,6 +35,8 @@ type Options struct {
 	// whole system; 0 is unlimited.
 	MaxJenkinsServices int
 	Logs               *logsapi.LoggingConfiguration
+	// StorageLimit is --etcd-max-request-bytes: objects too large to store are 413s.
+	StorageLimit *storagelimit.Options
 }
 
 // NewOptions returns the delegated-mode defaults: etcd prefix, protobuf
@@ -44,6 +47,7 @@ func NewOptions() *Options {
 		Recommended:        genericoptions.NewRecommendedOptions(EtcdPathPrefix, storageCodec()),
 		MaxJenkinsServices: DefaultMaxJenkinsServices,
 		Logs:               logsapi.NewLoggingConfiguration(),
+		StorageLimit:       storagelimit.NewOptions(),
 	}
 	setStorageDefaults(o.Recommended.Etcd)
 	jsadmission.Register(o.Recommended.Admission.Plugins)
@@ -56,6 +60,7 @@ func (o *Options) Flags() cliflag.NamedFlagSets {
 	var fss cliflag.NamedFlagSets
 	r := o.Recommended
 	r.Etcd.AddFlags(fss.FlagSet("etcd"))
+	o.StorageLimit.AddFlags(fss.FlagSet("etcd"))
 	r.SecureServing.AddFlags(fss.FlagSet("secure serving"))
 	r.Authentication.AddFlags(fss.FlagSet("authentication"))
 	r.Authorization.AddFlags(fss.FlagSet("authorization"))
@@ -81,6 +86,7 @@ func (o *Options) Complete() error {
 func (o *Options) Validate() error {
 	errs := o.Recommended.Validate()
 	errs = append(errs, compatibility.DefaultComponentGlobalsRegistry.Validate()...)
+	errs = append(errs, o.StorageLimit.Validate()...)
 	if o.MaxJenkinsServices < 0 {
 		errs = append(errs, fmt.Errorf("--max-jenkinsservices must be 0 (unlimited) or more, got %d", o.MaxJenkinsServices))
 	}
@@ -92,6 +98,7 @@ func (o *Options) Config() (*Config, error) {
 	if err := completeStorage(o.Recommended.Etcd); err != nil {
 		return nil, err
 	}
+	o.StorageLimit.ApplyTo(o.Recommended.Etcd)
 	if err := o.Recommended.SecureServing.MaybeDefaultWithSelfSignedCerts(
 		"localhost", nil, []net.IP{netutils.ParseIPSloppy("127.0.0.1")}); err != nil {
 		return nil, fmt.Errorf("creating self-signed serving certificate: %w", err)
