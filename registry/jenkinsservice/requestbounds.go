@@ -80,12 +80,39 @@ type statusStorage struct {
 }
 
 func (s statusStorage) Create(ctx context.Context, key string, obj, out runtime.Object, ttl uint64) error {
-	return storageErrors(s.Interface.Create(ctx, key, obj, out, ttl))
+	return timeoutErrors(ctx, storageErrors(s.Interface.Create(ctx, key, obj, out, ttl)))
 }
 
 func (s statusStorage) GuaranteedUpdate(ctx context.Context, key string, destination runtime.Object, ignoreNotFound bool,
 	preconditions *storage.Preconditions, tryUpdate storage.UpdateFunc, cachedExistingObject runtime.Object) error {
-	return storageErrors(s.Interface.GuaranteedUpdate(ctx, key, destination, ignoreNotFound, preconditions, tryUpdate, cachedExistingObject))
+	return timeoutErrors(ctx, storageErrors(s.Interface.GuaranteedUpdate(ctx, key, destination, ignoreNotFound, preconditions, tryUpdate, cachedExistingObject)))
+}
+
+func (s statusStorage) Get(ctx context.Context, key string, opts storage.GetOptions, objPtr runtime.Object) error {
+	return timeoutErrors(ctx, s.Interface.Get(ctx, key, opts, objPtr))
+}
+
+func (s statusStorage) GetList(ctx context.Context, key string, opts storage.ListOptions, listObj runtime.Object) error {
+	return timeoutErrors(ctx, s.Interface.GetList(ctx, key, opts, listObj))
+}
+
+// timeoutErrors answers a request that ran out of the request's time (etcd
+// away) with 504, as the generic server's timeout filter would: the
+// handler's own answer then reaches the client before the filter's timer,
+// instead of a reset stream when the two race (server/filters).
+func timeoutErrors(ctx context.Context, err error) error {
+	if err == nil || ctx.Err() == nil {
+		return err
+	}
+	var status apierrors.APIStatus
+	if errors.As(err, &status) {
+		return err
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
+		grpcstatus.Code(err) == codes.DeadlineExceeded || grpcstatus.Code(err) == codes.Canceled {
+		return apierrors.NewTimeoutError(fmt.Sprintf("the storage did not answer in time: %v", err), 0)
+	}
+	return err
 }
 
 // storageErrors answers the errors of a write that are the size of the

@@ -35,7 +35,8 @@ type Limits struct {
 }
 
 // WithRequestBounds checks each request against limits before handler sees
-// it. Bodies of JSON and YAML media types (objects and every patch type) are
+// it, and gives handler a deadline a little before the request's (see
+// withEarlierDeadline). Bodies of JSON and YAML media types (objects and every patch type) are
 // read into memory, which the generic server does anyway, and scanned;
 // protobuf bodies pass unread (their nesting is the schema's).
 func WithRequestBounds(handler http.Handler, limits Limits, s runtime.NegotiatedSerializer) http.Handler {
@@ -57,6 +58,8 @@ func WithRequestBounds(handler http.Handler, limits Limits, s runtime.Negotiated
 				r.Body = io.NopCloser(bytes.NewReader(body))
 			}
 		}
+		r, cancel := withEarlierDeadline(r)
+		defer cancel()
 		handler.ServeHTTP(w, r)
 	})
 }

@@ -118,7 +118,7 @@ func yamlDepth(b []byte, limit int) *depthError {
 					quote = c
 				}
 			case '#':
-				if prev == ' ' || prev == '\t' {
+				if i == 0 || rest[i-1] == ' ' || rest[i-1] == '\t' {
 					i = len(rest) // a comment to the end of the line
 					continue
 				}
