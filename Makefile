@@ -6,9 +6,10 @@ DATA_DIR ?= ./.cicd-apiserver
 
 .PHONY: build run generate verify test
 
-## build: compile the server into _output/bin/cicd-apiserver
+## build: compile the server into _output/bin/cicd-apiserver, its version stamped
+## from git (hack/version.sh)
 build:
-	go build -o $(BINARY) .
+	go build -ldflags "$$(hack/version.sh)" -o $(BINARY) .
 
 ## run: build, then run local mode (embedded etcd, state in ./.cicd-apiserver)
 run: build
@@ -18,10 +19,12 @@ run: build
 generate:
 	hack/update-codegen.sh
 
-## verify: fail on stale generated files, .proto files protoc refuses, gofmt or go vet
+## verify: fail on stale generated files, .proto files protoc refuses, gofmt, go vet
+## or golangci-lint (pinned, installed into _output/tools; config .golangci.yaml)
 verify:
 	hack/verify-codegen.sh
 	hack/verify-proto.sh
+	hack/verify-lint.sh
 
 ## test: unit, round-trip, admission, registry and integration tests (the integration
 ## tests build the server and the pinned kubectl into _output/bin themselves)

@@ -6,21 +6,15 @@
 #
 # artifacts/Dockerfile runs this script, and so does the end-to-end test
 # (test/e2e), so the binary tested there is built exactly as the image's.
-# VERSION and GIT_COMMIT, when set, are stamped into /version; without them
-# the server reports the version of the Kubernetes libraries it is built with.
+# The version is stamped by hack/version.sh: from git, or from VERSION and
+# GIT_COMMIT (the image's build has no .git); with neither, v0.0.0-dev.
 set -euo pipefail
 
 [[ $# -eq 1 ]] || { echo "usage: artifacts/build.sh OUT" >&2; exit 2; }
 out=$1
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-ldflags="-s -w"
-if [[ -n ${VERSION:-} ]]; then
-	ldflags+=" -X k8s.io/component-base/version.gitVersion=${VERSION} -X k8s.io/client-go/pkg/version.gitVersion=${VERSION}"
-fi
-if [[ -n ${GIT_COMMIT:-} ]]; then
-	ldflags+=" -X k8s.io/component-base/version.gitCommit=${GIT_COMMIT} -X k8s.io/component-base/version.gitTreeState=clean"
-fi
+ldflags="-s -w $(hack/version.sh)"
 
 CGO_ENABLED=0 GOWORK=off GOFLAGS="-mod=readonly -buildvcs=false" \
 	go build -trimpath -ldflags="${ldflags}" -o "${out}" .

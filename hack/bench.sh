@@ -22,7 +22,7 @@ echo ">> hack/tools.sh etcd kube-apiserver (reused when built)" >&2
 hack/tools.sh etcd kube-apiserver >/dev/null
 echo ">> building cicd-apiserver and test/bench into _output/bench" >&2
 mkdir -p _output/bench
-go build -o _output/bench/cicd-apiserver .
+go build -ldflags "$(hack/version.sh)" -o _output/bench/cicd-apiserver .
 go build -o _output/bench/bench ./test/bench
 echo ">> ready in $((SECONDS - start))s" >&2
 

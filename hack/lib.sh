@@ -7,6 +7,7 @@ CODEGEN_VERSION=v0.37.2
 GOIMPORTS_VERSION=v0.47.0
 KUBE_OPENAPI_VERSION=v0.0.0-20260721132016-d427ff9ee9ad
 GOGO_VERSION=v1.3.2
+GOLANGCI_LINT_VERSION=v2.15.0
 TOOLS_BIN="${ROOT}/_output/tools"
 export GOBIN="${TOOLS_BIN}"
 export PATH="${TOOLS_BIN}:${PATH}"
@@ -53,4 +54,17 @@ ensure_codegen_tools() {
 # downloading it when needed.
 module_dir() {
 	go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p'
+}
+
+# ensure_golangci_lint installs the pinned golangci-lint into _output/tools
+# (built from its module, a few minutes the first time) unless it is there.
+ensure_golangci_lint() {
+	local stamp="${TOOLS_BIN}/.golangci-lint-version"
+	if [ -x "${TOOLS_BIN}/golangci-lint" ] && [ -f "${stamp}" ] && [ "$(cat "${stamp}")" = "${GOLANGCI_LINT_VERSION}" ]; then
+		return 0
+	fi
+	echo ">> installing golangci-lint ${GOLANGCI_LINT_VERSION}"
+	mkdir -p "${TOOLS_BIN}"
+	GOFLAGS= go install "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@${GOLANGCI_LINT_VERSION}"
+	echo "${GOLANGCI_LINT_VERSION}" >"${stamp}"
 }

@@ -8,20 +8,16 @@ import (
 	"go.etcd.io/etcd/client/pkg/v3/transport"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apiserver/pkg/admission"
 	"k8s.io/apiserver/pkg/admission/initializer"
 	admissionmetrics "k8s.io/apiserver/pkg/admission/metrics"
 	"k8s.io/apiserver/pkg/registry/generic"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/apiserver/pkg/storage/storagebackend"
-	"k8s.io/client-go/rest"
 
 	jsinitializer "github.com/autobusi/cicd-apiserver/admission/initializer"
 	jsadmission "github.com/autobusi/cicd-apiserver/admission/jenkinsservice"
 	"github.com/autobusi/cicd-apiserver/apis/cicd"
-	"github.com/autobusi/cicd-apiserver/generated/clientset/versioned"
-	informers "github.com/autobusi/cicd-apiserver/generated/informers/externalversions"
 )
 
 // reservationKeyName is where, under the storage prefix and outside every
@@ -81,20 +77,13 @@ func newEtcdClient(t storagebackend.TransportConfig) (*clientv3.Client, error) {
 }
 
 // admissionWiring is what the JenkinsService admission plugin is initialized
-// with: an informer factory whose JenkinsService informer reads the server's
-// own storage in process, and a client of the storage etcd.
+// with: a client of the storage etcd and the keys the limit is counted in.
 type admissionWiring struct {
 	initializer admission.PluginInitializer
-	informers   informers.SharedInformerFactory
-	source      *inProcessListerWatcher
 	etcd        *clientv3.Client
-	keys        storageKeys
 }
 
 func newAdmissionWiring(c *genericapiserver.RecommendedConfig, maxJenkinsServices int) (*admissionWiring, error) {
-	if c.LoopbackClientConfig == nil {
-		return nil, fmt.Errorf("the JenkinsService admission needs the loopback client configuration")
-	}
 	if c.RESTOptionsGetter == nil {
 		return nil, fmt.Errorf("the JenkinsService admission needs the storage configuration")
 	}
@@ -102,53 +91,28 @@ func newAdmissionWiring(c *genericapiserver.RecommendedConfig, maxJenkinsService
 	if err != nil {
 		return nil, err
 	}
-	// The JenkinsService informer is fed in process (admission_informer.go);
-	// the loopback client is there for any other informer of the factory, in
-	// protobuf, as kube-apiserver's loopback clients are.
-	loopback := rest.CopyConfig(c.LoopbackClientConfig)
-	loopback.ContentType = runtime.ContentTypeProtobuf
-	loopback.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
-	client, err := versioned.NewForConfig(loopback)
-	if err != nil {
-		return nil, err
-	}
 	etcd, err := newEtcdClient(keys.Transport)
 	if err != nil {
 		return nil, err
 	}
-	factory := informers.NewSharedInformerFactory(client, 0)
-	source := &inProcessListerWatcher{}
-	useInProcessInformer(factory, source)
 	return &admissionWiring{
 		initializer: jsinitializer.New(jsinitializer.Config{
-			Informers:          factory,
 			Etcd:               etcd,
 			ObjectKeyPrefix:    keys.ObjectPrefix,
 			ReservationKey:     keys.Reservation,
 			MaxJenkinsServices: maxJenkinsServices,
 		}),
-		informers: factory,
-		source:    source,
-		etcd:      etcd,
-		keys:      keys,
+		etcd: etcd,
 	}, nil
 }
 
-func (w *admissionWiring) close() {
-	w.informers.Shutdown()
-	_ = w.etcd.Close()
-}
+func (w *admissionWiring) close() { _ = w.etcd.Close() }
 
-// extraConfig hands the informers to the server and the cleanup to its Run.
-func (w *admissionWiring) extraConfig() ExtraConfig {
-	return ExtraConfig{Informers: w.informers, bindStorage: w.source.bind, closers: []func(){w.close}}
-}
-
-// localAdmission builds the admission chain of local mode. There is no
-// kube-apiserver, so the plugins that need the core API (NamespaceLifecycle,
-// the webhooks, the admission policies) are left out and only ours runs.
-// It needs the authorizer to be in place already.
-func localAdmission(c *genericapiserver.RecommendedConfig, w *admissionWiring) error {
+// ownAdmissionOnly builds an admission chain of our plugin alone, for a
+// server without the core API (local mode): the plugins that need it
+// (NamespaceLifecycle, the webhooks, the admission policies) cannot run. It
+// needs the authorizer to be in place already.
+func ownAdmissionOnly(c *genericapiserver.RecommendedConfig, w *admissionWiring) error {
 	plugins := admission.NewPlugins()
 	jsadmission.Register(plugins)
 	names := []string{jsadmission.PluginName}

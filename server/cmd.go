@@ -13,6 +13,8 @@ import (
 	"k8s.io/component-base/logs"
 	logsapi "k8s.io/component-base/logs/api/v1"
 	"k8s.io/component-base/term"
+
+	"github.com/autobusi/cicd-apiserver/version"
 )
 
 // NewCommand is the cicd-apiserver command: without a subcommand it runs the
@@ -38,17 +40,8 @@ Commands:
 			return compatibility.DefaultComponentGlobalsRegistry.Set()
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := logsapi.ValidateAndApply(o.Logs, utilfeature.DefaultFeatureGate); err != nil {
-				return err
-			}
 			cliflag.PrintFlags(cmd.Flags())
-			if err := o.Complete(); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(ctx)
+			return run(ctx, o, out)
 		},
 		Args: cobra.NoArgs,
 	}
@@ -59,6 +52,21 @@ Commands:
 
 	cmd.AddCommand(newLocalCommand(ctx, out), newVersionCommand(out))
 	return cmd
+}
+
+// run is every mode's RunE: complete, validate, run.
+func run(ctx context.Context, o *Options, out io.Writer) error {
+	if err := logsapi.ValidateAndApply(o.Logs, utilfeature.DefaultFeatureGate); err != nil {
+		return err
+	}
+	if err := o.Complete(ctx); err != nil {
+		return err
+	}
+	if err := o.Validate(); err != nil {
+		o.Close()
+		return err
+	}
+	return o.Run(ctx, out)
 }
 
 func newLocalCommand(ctx context.Context, out io.Writer) *cobra.Command {
@@ -74,18 +82,13 @@ certificate (CN admin, O system:masters) and admin.kubeconfig; later starts
 reuse them, and the data. Only clients with a certificate from that CA are
 authenticated (anonymous requests get 401), and only the group system:masters
 is authorized (others get 403). --etcd-servers uses an external etcd instead
-of the embedded one. Once the server serves, it prints a line to paste:
+of the embedded one. Every other flag means what it means without "local".
+Once the server serves, it prints a line to paste:
 
   export KUBECONFIG=<data-dir>/admin.kubeconfig; kubectl get js`,
 		SilenceUsage: true,
 		RunE: func(*cobra.Command, []string) error {
-			if err := logsapi.ValidateAndApply(o.Logs, utilfeature.DefaultFeatureGate); err != nil {
-				return err
-			}
-			if err := compatibility.DefaultComponentGlobalsRegistry.Validate(); len(err) > 0 {
-				return fmt.Errorf("%v", err)
-			}
-			return RunLocal(ctx, o, out)
+			return run(ctx, o, out)
 		},
 		Args: cobra.NoArgs,
 	}
@@ -99,7 +102,7 @@ func newVersionCommand(out io.Writer) *cobra.Command {
 		Short: "Print the version",
 		Args:  cobra.NoArgs,
 		Run: func(*cobra.Command, []string) {
-			fmt.Fprintln(out, versionString())
+			fmt.Fprintln(out, version.String())
 		},
 	}
 	addFlagSets(cmd, cliflag.NamedFlagSets{})

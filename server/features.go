@@ -7,12 +7,9 @@ import (
 )
 
 func init() {
-	// kube-apiserver 1.37 decodes the objects of each etcd watch event in a
-	// goroutine of their own (ConcurrentWatchObjectDecode), which pays off for
-	// large objects on many cores. A JenkinsService is about 600 bytes: the
-	// goroutine, its channel and its stack growth cost more than the decode,
-	// about 3% of the server's CPU per create (make bench, profile of
-	// ours-pb). We decode in order in the watch's goroutine by default;
-	// --feature-gates=ConcurrentWatchObjectDecode=true restores kube's way.
+	// ConcurrentWatchObjectDecode (on in kube 1.37) decodes each etcd watch
+	// event in a goroutine of its own, which pays for large objects on many
+	// cores; for ~600-byte JenkinsServices the goroutine costs more than the
+	// decode (docs/benchmarks.md). --feature-gates turns it back on.
 	utilruntime.Must(utilfeature.DefaultMutableFeatureGate.OverrideDefault(genericfeatures.ConcurrentWatchObjectDecode, false))
 }

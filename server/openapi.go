@@ -5,6 +5,7 @@ import (
 	genericapiserver "k8s.io/apiserver/pkg/server"
 
 	generatedopenapi "github.com/autobusi/cicd-apiserver/generated/openapi"
+	"github.com/autobusi/cicd-apiserver/version"
 )
 
 const openAPITitle = "cicd-apiserver"
@@ -16,9 +17,9 @@ func applyOpenAPI(c *genericapiserver.Config) {
 
 	c.OpenAPIConfig = genericapiserver.DefaultOpenAPIConfig(generatedopenapi.GetOpenAPIDefinitions, namer)
 	c.OpenAPIConfig.Info.Title = openAPITitle
-	c.OpenAPIConfig.Info.Version = versionInfo().GitVersion
+	c.OpenAPIConfig.Info.Version = version.Get().GitVersion
 
 	c.OpenAPIV3Config = genericapiserver.DefaultOpenAPIV3Config(generatedopenapi.GetOpenAPIDefinitions, namer)
 	c.OpenAPIV3Config.Info.Title = openAPITitle
-	c.OpenAPIV3Config.Info.Version = versionInfo().GitVersion
+	c.OpenAPIV3Config.Info.Version = version.Get().GitVersion
 }

@@ -3,7 +3,9 @@ package server
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
+	"time"
 
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -14,9 +16,11 @@ import (
 	utilfeature "k8s.io/apiserver/pkg/util/feature"
 	cliflag "k8s.io/component-base/cli/flag"
 	logsapi "k8s.io/component-base/logs/api/v1"
+	"k8s.io/klog/v2"
 	netutils "k8s.io/utils/net"
 
 	jsadmission "github.com/autobusi/cicd-apiserver/admission/jenkinsservice"
+	"github.com/autobusi/cicd-apiserver/server/local"
 	"github.com/autobusi/cicd-apiserver/server/storagelimit"
 )
 
@@ -25,16 +29,20 @@ func init() {
 	utilruntime.Must(logsapi.AddFeatureGates(utilfeature.DefaultMutableFeatureGate))
 }
 
-// Options are the flags of the delegated mode: the server runs behind
-// kube-apiserver (APIService aggregation), authenticates with TokenReview and
-// the front proxy's request headers, authorizes with SubjectAccessReview, and
-// reaches the core API through --kubeconfig (or in-cluster config).
+// Options are the server's flags. By default (delegated mode) the server runs
+// behind kube-apiserver (APIService aggregation), authenticates with
+// TokenReview and the front proxy's request headers, authorizes with
+// SubjectAccessReview, and reaches the core API through --kubeconfig (or
+// in-cluster config). With Local set it runs stand-alone (package local).
 type Options struct {
 	Recommended *genericoptions.RecommendedOptions
 	// MaxJenkinsServices is the admission limit on JenkinsServices in the
 	// whole system; 0 is unlimited.
 	MaxJenkinsServices int
 	Logs               *logsapi.LoggingConfiguration
+	// Local, when set, is local mode: the same options with local storage,
+	// certificates, authentication and authorization applied.
+	Local *local.Options
 	// StorageLimit is --etcd-max-request-bytes: objects too large to store are 413s.
 	StorageLimit *storagelimit.Options
 }
@@ -55,18 +63,34 @@ func NewOptions() *Options {
 	return o
 }
 
-// Flags returns the flags grouped into the sections --help prints.
+// NewLocalOptions returns local mode's defaults: delegated mode's, with
+// package local's changes.
+func NewLocalOptions() *Options {
+	o := NewOptions()
+	o.Local = local.NewOptions()
+	local.ApplyDefaults(o.Recommended)
+	return o
+}
+
+// Flags returns the flags grouped into the sections --help prints; the
+// generic options local mode leaves out (nil) add none.
 func (o *Options) Flags() cliflag.NamedFlagSets {
 	var fss cliflag.NamedFlagSets
+	if o.Local != nil {
+		o.Local.AddFlags(fss.FlagSet("local"))
+	}
 	r := o.Recommended
 	r.Etcd.AddFlags(fss.FlagSet("etcd"))
 	o.StorageLimit.AddFlags(fss.FlagSet("etcd"))
 	r.SecureServing.AddFlags(fss.FlagSet("secure serving"))
 	r.Authentication.AddFlags(fss.FlagSet("authentication"))
 	r.Authorization.AddFlags(fss.FlagSet("authorization"))
-	r.CoreAPI.AddFlags(fss.FlagSet("core api"))
+	if r.CoreAPI != nil {
+		r.CoreAPI.AddFlags(fss.FlagSet("core api"))
+	}
 	r.Admission.AddFlags(fss.FlagSet("admission"))
-	addJenkinsServiceFlags(fss.FlagSet("admission"), &o.MaxJenkinsServices)
+	fss.FlagSet("admission").IntVar(&o.MaxJenkinsServices, "max-jenkinsservices", o.MaxJenkinsServices, ""+
+		"The most JenkinsServices the JenkinsService admission plugin admits in the whole system; 0 means unlimited.")
 	r.Audit.AddFlags(fss.FlagSet("audit"))
 	r.Features.AddFlags(fss.FlagSet("features"))
 	compatibility.DefaultComponentGlobalsRegistry.AddFlags(fss.FlagSet("features"))
@@ -77,9 +101,26 @@ func (o *Options) Flags() cliflag.NamedFlagSets {
 }
 
 // Complete fills in what the flags leave open. Call it once, after flag
-// parsing and before Validate.
-func (o *Options) Complete() error {
-	return completeStorage(o.Recommended.Etcd)
+// parsing and before Validate. In local mode it brings up the data
+// directory's certificates and embedded etcd; Run (or Close) releases them.
+func (o *Options) Complete(ctx context.Context) error {
+	if o.Local != nil {
+		if err := o.Local.Complete(ctx, o.Recommended); err != nil {
+			return err
+		}
+	}
+	if err := completeStorage(o.Recommended.Etcd); err != nil {
+		return err
+	}
+	o.StorageLimit.ApplyTo(o.Recommended.Etcd)
+	return nil
+}
+
+// Close releases what Complete brought up, for a server that will not run.
+func (o *Options) Close() {
+	if o.Local != nil {
+		o.Local.Close()
+	}
 }
 
 // Validate checks the options after Complete.
@@ -90,15 +131,14 @@ func (o *Options) Validate() error {
 	if o.MaxJenkinsServices < 0 {
 		errs = append(errs, fmt.Errorf("--max-jenkinsservices must be 0 (unlimited) or more, got %d", o.MaxJenkinsServices))
 	}
+	if o.Local != nil {
+		errs = append(errs, o.Local.Validate()...)
+	}
 	return utilerrors.NewAggregate(errs)
 }
 
-// Config turns the options into a server configuration.
+// Config turns the completed options into a server configuration.
 func (o *Options) Config() (*Config, error) {
-	if err := completeStorage(o.Recommended.Etcd); err != nil {
-		return nil, err
-	}
-	o.StorageLimit.ApplyTo(o.Recommended.Etcd)
 	if err := o.Recommended.SecureServing.MaybeDefaultWithSelfSignedCerts(
 		"localhost", nil, []net.IP{netutils.ParseIPSloppy("127.0.0.1")}); err != nil {
 		return nil, fmt.Errorf("creating self-signed serving certificate: %w", err)
@@ -115,29 +155,91 @@ func (o *Options) Config() (*Config, error) {
 	}
 
 	gc := newRecommendedConfig()
-	if err := o.Recommended.ApplyTo(gc); err != nil {
+	cfg := &Config{GenericConfig: gc}
+	if err := o.applyTo(gc, &wiring); err != nil {
 		if wiring != nil {
 			wiring.close()
 		}
 		return nil, err
 	}
-	if wiring == nil {
-		return nil, fmt.Errorf("the JenkinsService admission was not initialized")
-	}
-	return &Config{GenericConfig: gc, ExtraConfig: wiring.extraConfig()}, nil
+	cfg.ExtraConfig.closers = []func(){wiring.close}
+	return cfg, nil
 }
 
-// Run starts the delegated-mode server and blocks until ctx is done and the
-// server has shut down gracefully.
-func (o *Options) Run(ctx context.Context) error {
-	cfg, err := o.Config()
+func (o *Options) applyTo(gc *genericapiserver.RecommendedConfig, wiring **admissionWiring) error {
+	if err := o.Recommended.ApplyTo(gc); err != nil {
+		return err
+	}
+	if *wiring == nil {
+		return fmt.Errorf("the JenkinsService admission was not initialized")
+	}
+	if o.Local != nil {
+		if err := o.Local.ApplyTo(&gc.Config); err != nil {
+			return err
+		}
+	}
+	if o.Recommended.Admission == nil {
+		// No core API, no chain from the generic options: ours alone.
+		return ownAdmissionOnly(gc, *wiring)
+	}
+	return nil
+}
+
+// Run starts the server and blocks until ctx is done and it has shut down
+// gracefully. In local mode it prints the ready line to out once the server
+// serves.
+func (o *Options) Run(ctx context.Context, out io.Writer) error {
+	srv, err := o.Start(ctx)
 	if err != nil {
 		return err
+	}
+	if o.Local != nil {
+		fmt.Fprintln(out, o.Local.ReadyLine())
+	}
+	<-srv.Done()
+	return srv.Err()
+}
+
+// Start builds the server from the completed, validated options and runs it
+// until ctx is done; in local mode it returns once the server is ready.
+func (o *Options) Start(ctx context.Context) (*Running, error) {
+	cfg, err := o.Config()
+	if err != nil {
+		o.Close()
+		return nil, err
 	}
 	srv, err := cfg.Complete().New()
 	if err != nil {
 		cfg.ExtraConfig.close()
-		return err
+		o.Close()
+		return nil, err
 	}
-	return srv.Run(ctx)
+	r := &Running{done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		r.err = srv.Run(ctx)
+		o.Close()
+	}()
+	if o.Local != nil {
+		started := time.Now()
+		if err := o.Local.WaitReady(ctx, r.done); err != nil {
+			return nil, err
+		}
+		klog.InfoS("Local cicd-apiserver ready", "url", o.Local.URL(), "dataDir", o.Local.DataDir,
+			"etcd", o.Recommended.Etcd.StorageConfig.Transport.ServerList, "startup", time.Since(started).Round(time.Millisecond))
+	}
+	return r, nil
 }
+
+// Running is a started server.
+type Running struct {
+	done chan struct{}
+	err  error
+}
+
+// Done is closed once the server has stopped and released its resources.
+func (r *Running) Done() <-chan struct{} { return r.done }
+
+// Err is why the server stopped, nil after a graceful shutdown; meaningful
+// once Done is closed.
+func (r *Running) Err() error { return r.err }

@@ -3,18 +3,69 @@ package server
 import (
 	"context"
 	"fmt"
-	"net/http"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	genericapiserver "k8s.io/apiserver/pkg/server"
-	"k8s.io/apiserver/pkg/server/healthz"
+	"k8s.io/apiserver/pkg/util/compatibility"
+	basecompatibility "k8s.io/component-base/compatibility"
 
 	"github.com/autobusi/cicd-apiserver/apis/cicd"
 	"github.com/autobusi/cicd-apiserver/apis/cicd/v1alpha"
 	"github.com/autobusi/cicd-apiserver/apis/cicd/v1beta"
 	"github.com/autobusi/cicd-apiserver/registry/jenkinsservice"
 )
+
+// Config is the server configuration: the generic API server's and ours.
+type Config struct {
+	GenericConfig *genericapiserver.RecommendedConfig
+	ExtraConfig   ExtraConfig
+}
+
+// ExtraConfig is the configuration that is not the generic server's.
+type ExtraConfig struct {
+	// closers release what the configuration opened (the admission etcd
+	// client) once the server has stopped.
+	closers []func()
+}
+
+func (e *ExtraConfig) close() {
+	for i := len(e.closers) - 1; i >= 0; i-- {
+		e.closers[i]()
+	}
+	e.closers = nil
+}
+
+type completedConfig struct {
+	GenericConfig genericapiserver.CompletedConfig
+	ExtraConfig   *ExtraConfig
+}
+
+// CompletedConfig is a Config after Complete; only it can build a Server.
+type CompletedConfig struct {
+	*completedConfig
+}
+
+// Complete fills in the fields derived from others. It changes the receiver.
+func (c *Config) Complete() CompletedConfig {
+	c.GenericConfig.LivezChecks = withoutStorageChecks(c.GenericConfig.LivezChecks) // /livez independent of etcd
+	return CompletedConfig{&completedConfig{
+		GenericConfig: c.GenericConfig.Complete(),
+		ExtraConfig:   &c.ExtraConfig,
+	}}
+}
+
+// newRecommendedConfig is the generic configuration both modes start from:
+// our codecs, OpenAPI v2 and v3, the kube feature gate and effective version.
+func newRecommendedConfig() *genericapiserver.RecommendedConfig {
+	c := genericapiserver.NewRecommendedConfig(Codecs)
+	c.BuildHandlerChainFunc = buildHandlerChain
+	applyOpenAPI(&c.Config)
+	registry := compatibility.DefaultComponentGlobalsRegistry
+	c.FeatureGate = registry.FeatureGateFor(basecompatibility.DefaultKubeComponent)
+	c.EffectiveVersion = reportedVersion{registry.EffectiveVersionFor(basecompatibility.DefaultKubeComponent)}
+	return c
+}
 
 // Server is the cicd API server: the generic API server with the
 // autobusi.group.cicd group installed.
@@ -24,8 +75,7 @@ type Server struct {
 }
 
 // New builds the server: one JenkinsService storage (one store, one watch
-// cache) served as both v1alpha and v1beta, and the hook that starts the
-// admission informers.
+// cache) served as both v1alpha and v1beta.
 func (c CompletedConfig) New() (*Server, error) {
 	generic, err := c.GenericConfig.New("cicd-apiserver", genericapiserver.NewEmptyDelegate())
 	if err != nil {
@@ -38,10 +88,6 @@ func (c CompletedConfig) New() (*Server, error) {
 		return nil, fmt.Errorf("jenkinsservices storage: %w", err)
 	}
 	resources := storage.Map()
-	if bind := c.ExtraConfig.bindStorage; bind != nil {
-		bind(storage.JenkinsService)
-	}
-
 	group := genericapiserver.NewDefaultAPIGroupInfo(cicd.GroupName, Scheme, metav1.ParameterCodec, Codecs)
 	group.VersionedResourcesStorageMap[v1beta.SchemeGroupVersion.Version] = resources
 	group.VersionedResourcesStorageMap[v1alpha.SchemeGroupVersion.Version] = resources
@@ -49,35 +95,6 @@ func (c CompletedConfig) New() (*Server, error) {
 		return nil, err
 	}
 	preferVersionsInOrder(generic, group.PrioritizedVersions)
-	// Aggregated discovery (what kubectl reads) orders versions by priority, and
-	// without one by version string, which puts v1alpha first. Give it the
-	// scheme's order, so that v1beta is the preferred version there as in the
-	// legacy discovery document.
-	for i, gv := range group.PrioritizedVersions {
-		generic.AggregatedDiscoveryGroupManager.SetGroupVersionPriority(
-			metav1.GroupVersion{Group: gv.Group, Version: gv.Version}, discoveryGroupPriority, len(group.PrioritizedVersions)-i)
-	}
-
-	if f := c.ExtraConfig.Informers; f != nil {
-		if err := generic.AddPostStartHook("start-cicd-informers", func(ctx genericapiserver.PostStartHookContext) error {
-			f.Start(ctx.Done())
-			return nil
-		}); err != nil {
-			return nil, err
-		}
-		// Ready only once the admission plugin can see every JenkinsService.
-		if err := generic.AddReadyzChecks(healthz.NamedCheck("cicd-informer-sync", func(*http.Request) error {
-			synced := f.WaitForCacheSync(alreadyClosed)
-			for typ, ok := range synced {
-				if !ok {
-					return fmt.Errorf("informer for %v has not synced", typ)
-				}
-			}
-			return nil
-		})); err != nil {
-			return nil, err
-		}
-	}
 	return s, nil
 }
 
@@ -102,16 +119,9 @@ const (
 	versionPriorityStep  = 5
 )
 
-// alreadyClosed makes WaitForCacheSync report the current state at once.
-var alreadyClosed = func() chan struct{} { ch := make(chan struct{}); close(ch); return ch }()
-
 // Run serves until ctx is done, then shuts down gracefully (in-flight
 // requests finish, watches end) and releases what the configuration opened.
 func (s *Server) Run(ctx context.Context) error {
 	defer s.extra.close()
 	return s.GenericAPIServer.PrepareRun().RunWithContext(ctx)
 }
-
-// discoveryGroupPriority is the group's priority in aggregated discovery, the
-// generic server's default for groups that set none.
-const discoveryGroupPriority = 1000

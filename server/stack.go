@@ -8,14 +8,10 @@ import (
 	"github.com/autobusi/cicd-apiserver/server/filters"
 )
 
-// Every request runs on fresh goroutines (HTTP/2's handler goroutine, then
-// the request-timeout filter's), which start with a small stack and grow it by
-// doubling each time a call needs more room. Each growth copies the stack and
-// rewrites every frame on it, and in the generic API server the growths happen
-// deep in the handler chain, 30 to 60 frames down: about a tenth of the
-// server's CPU per create was spent in runtime.newstack (make bench, profile of
-// ours-pb). Growing the stack once, early, while it holds fewer frames, costs
-// one cheaper copy instead of several expensive ones.
+// Every request runs on fresh goroutines (HTTP/2's, then the request-timeout
+// filter's) whose small stacks double several times 30 to 60 frames deep, each
+// growth copying every frame. Growing the stack once, early, costs one cheap
+// copy instead (measured in docs/benchmarks.md, "What pays").
 
 // stackReserve is the stack room a request needs on its way through the
 // handler chain; a 16 KiB frame takes a goroutine from its initial stack to 32

@@ -3,10 +3,8 @@
 //
 // Wiring: register the JenkinsService plugin last in the recommended plugin
 // order (it must be the last validating plugin, so that it only charges
-// creates every other plugin let through), pass New(Config{...}) in the
-// server's extra admission initializers, and start Config.Informers after the
-// admission chain was built (a post-start hook), since plugins register their
-// informers on it while being initialized. ObjectKeyPrefix must be the prefix
+// creates every other plugin let through) and pass New(Config{...}) in the
+// server's extra admission initializers. ObjectKeyPrefix must be the prefix
 // the storage really writes JenkinsServices under (storage prefix joined with
 // the resource prefix, ending in "/"), and Etcd a client of that etcd that
 // sees the same keys (no client-side namespace).
@@ -15,17 +13,10 @@ package initializer
 import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"k8s.io/apiserver/pkg/admission"
-
-	informers "github.com/autobusi/cicd-apiserver/generated/informers/externalversions"
 )
 
 // Config is what the initializer hands out.
 type Config struct {
-	// Informers is the shared informer factory of our own API group. Plugins
-	// register their informers on it when they are initialized, so the server
-	// must start it after the admission chain has been built (a post-start
-	// hook does that).
-	Informers informers.SharedInformerFactory
 	// Etcd is a client of the etcd that stores JenkinsServices.
 	Etcd *clientv3.Client
 	// ObjectKeyPrefix is the etcd key prefix of stored JenkinsServices, ending
@@ -37,12 +28,6 @@ type Config struct {
 	// MaxJenkinsServices is the limit on JenkinsServices in the whole
 	// system; 0 means unlimited.
 	MaxJenkinsServices int
-}
-
-// WantsJenkinsServiceInformerFactory is implemented by plugins that read
-// JenkinsServices through the shared informer factory.
-type WantsJenkinsServiceInformerFactory interface {
-	SetJenkinsServiceInformerFactory(informers.SharedInformerFactory)
 }
 
 // WantsEtcdClient is implemented by plugins that need the storage etcd.
@@ -79,9 +64,6 @@ func New(cfg Config) admission.PluginInitializer {
 
 // Initialize hands the configured resources to plugin.
 func (i pluginInitializer) Initialize(plugin admission.Interface) {
-	if wants, ok := plugin.(WantsJenkinsServiceInformerFactory); ok {
-		wants.SetJenkinsServiceInformerFactory(i.cfg.Informers)
-	}
 	if wants, ok := plugin.(WantsEtcdClient); ok {
 		wants.SetEtcdClient(i.cfg.Etcd)
 	}

@@ -8,20 +8,16 @@ import (
 	"k8s.io/apiserver/pkg/admission"
 
 	"github.com/autobusi/cicd-apiserver/admission/initializer"
-	"github.com/autobusi/cicd-apiserver/generated/clientset/versioned/fake"
-	informers "github.com/autobusi/cicd-apiserver/generated/informers/externalversions"
 )
 
 type wantsAll struct {
-	factory informers.SharedInformerFactory
-	etcd    *clientv3.Client
-	limit   *initializer.LimitConfig
+	etcd  *clientv3.Client
+	limit *initializer.LimitConfig
 }
 
-func (w *wantsAll) SetJenkinsServiceInformerFactory(f informers.SharedInformerFactory) { w.factory = f }
-func (w *wantsAll) SetEtcdClient(c *clientv3.Client)                                   { w.etcd = c }
-func (w *wantsAll) SetJenkinsServiceLimit(l initializer.LimitConfig)                   { w.limit = &l }
-func (w *wantsAll) Handles(admission.Operation) bool                                   { return true }
+func (w *wantsAll) SetEtcdClient(c *clientv3.Client)                 { w.etcd = c }
+func (w *wantsAll) SetJenkinsServiceLimit(l initializer.LimitConfig) { w.limit = &l }
+func (w *wantsAll) Handles(admission.Operation) bool                 { return true }
 func (w *wantsAll) Admit(context.Context, admission.Attributes, admission.ObjectInterfaces) error {
 	return nil
 }
@@ -31,16 +27,13 @@ type wantsNothing struct{}
 func (wantsNothing) Handles(admission.Operation) bool { return true }
 
 var (
-	_ initializer.WantsJenkinsServiceInformerFactory = &wantsAll{}
-	_ initializer.WantsEtcdClient                    = &wantsAll{}
-	_ initializer.WantsJenkinsServiceLimit           = &wantsAll{}
+	_ initializer.WantsEtcdClient          = &wantsAll{}
+	_ initializer.WantsJenkinsServiceLimit = &wantsAll{}
 )
 
 func TestInitialize(t *testing.T) {
-	f := informers.NewSharedInformerFactory(fake.NewClientset(), 0)
 	c := &clientv3.Client{}
 	i := initializer.New(initializer.Config{
-		Informers:          f,
 		Etcd:               c,
 		ObjectKeyPrefix:    "/registry/x/jenkinsservices/",
 		ReservationKey:     "/registry/x/reservations",
@@ -49,9 +42,6 @@ func TestInitialize(t *testing.T) {
 
 	w := &wantsAll{}
 	i.Initialize(w)
-	if w.factory != f {
-		t.Error("informer factory not handed over")
-	}
 	if w.etcd != c {
 		t.Error("etcd client not handed over")
 	}

@@ -5,24 +5,7 @@
 // refuses updates that change or remove that annotation, and creates beyond
 // --max-jenkinsservices objects in the whole system.
 //
-// # The limit
-//
-// An informer's count is racy, and so is any count of stored objects alone:
-// between the admission of a create and the write of its object, other creates
-// see the old count. The plugin therefore keeps a reservation record in the
-// storage etcd (a small JSON value), updated with optimistic concurrency: a
-// create is admitted by a transaction that adds a reservation for its key and
-// succeeds only if the record is still at the revision the decision was based
-// on. The decision counts, at one etcd revision, the stored objects plus the
-// reserved keys whose objects are missing. Servers sharing the etcd share the
-// record, so the limit holds across them; within one server the cycles are
-// serialized, so its own creates never conflict.
-//
-// A reservation stops counting when its object appears (it is then counted as
-// stored), when it expires (a create that failed after admission; the
-// expiry is a few times the request timeout), or when the etcd history shows
-// that its object was created and deleted again: a deleted object frees its
-// slot at once. The history is only read when a create would be refused.
+// How the limit stays exact is in limiter.go.
 //
 // The plugin must be the last validating plugin of the chain, so that it only
 // charges creates that every other plugin let through.
@@ -34,6 +17,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -44,8 +29,6 @@ import (
 
 	"github.com/autobusi/cicd-apiserver/admission/initializer"
 	"github.com/autobusi/cicd-apiserver/apis/cicd"
-	informers "github.com/autobusi/cicd-apiserver/generated/informers/externalversions"
-	listers "github.com/autobusi/cicd-apiserver/generated/listers/cicd/v1beta"
 )
 
 // PluginName is the name of the plugin in --enable-admission-plugins.
@@ -62,37 +45,49 @@ func Register(plugins *admission.Plugins) {
 type Plugin struct {
 	*admission.Handler
 
-	lister  listers.JenkinsServiceLister
 	limitOK bool // SetJenkinsServiceLimit was called
 	limit   *limiter
+	reached atomic.Bool // the storage etcd has answered once
 }
 
 var (
-	_ admission.MutationInterface                    = &Plugin{}
-	_ admission.ValidationInterface                  = &Plugin{}
-	_ admission.InitializationValidator              = &Plugin{}
-	_ initializer.WantsJenkinsServiceInformerFactory = &Plugin{}
-	_ initializer.WantsEtcdClient                    = &Plugin{}
-	_ initializer.WantsJenkinsServiceLimit           = &Plugin{}
+	_ admission.MutationInterface          = &Plugin{}
+	_ admission.ValidationInterface        = &Plugin{}
+	_ admission.InitializationValidator    = &Plugin{}
+	_ initializer.WantsEtcdClient          = &Plugin{}
+	_ initializer.WantsJenkinsServiceLimit = &Plugin{}
 )
 
 // New returns the plugin; the initializer of package initializer completes it.
 func New() *Plugin {
-	return &Plugin{
+	p := &Plugin{
 		Handler: admission.NewHandler(admission.Create, admission.Update),
 		limit:   newLimiter(),
 	}
+	p.SetReadyFunc(p.storageReached)
+	return p
 }
 
-// SetJenkinsServiceInformerFactory registers the plugin's informer on f and
-// makes the plugin ready once that informer has synced.
-func (p *Plugin) SetJenkinsServiceInformerFactory(f informers.SharedInformerFactory) {
-	if f == nil {
-		return
+// readyProbeTimeout bounds each probe of the storage etcd while not ready.
+const readyProbeTimeout = time.Second
+
+// storageReached is the plugin's readiness: the limit is counted in the
+// storage etcd, so with a limit the plugin is ready once that etcd has
+// answered a read; without one it needs nothing.
+func (p *Plugin) storageReached() bool {
+	if p.reached.Load() || (p.limitOK && p.limit.max == 0) {
+		return true
 	}
-	inf := f.Cicd().V1beta().JenkinsServices()
-	p.lister = inf.Lister()
-	p.SetReadyFunc(inf.Informer().HasSynced)
+	if p.limit.etcd == nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), readyProbeTimeout)
+	defer cancel()
+	if _, err := p.limit.etcd.Get(ctx, p.limit.recordKey, clientv3.WithCountOnly()); err != nil {
+		return false
+	}
+	p.reached.Store(true)
+	return true
 }
 
 // SetEtcdClient sets the client of the storage etcd.
@@ -111,9 +106,6 @@ func (p *Plugin) SetJenkinsServiceLimit(c initializer.LimitConfig) {
 // ValidateInitialization checks that the initializer handed the plugin all it
 // needs.
 func (p *Plugin) ValidateInitialization() error {
-	if p.lister == nil {
-		return fmt.Errorf("%s admission plugin: missing JenkinsService informer factory", PluginName)
-	}
 	if !p.limitOK {
 		return fmt.Errorf("%s admission plugin: missing limit configuration", PluginName)
 	}

@@ -21,8 +21,7 @@ import (
 
 	"github.com/autobusi/cicd-apiserver/admission/initializer"
 	"github.com/autobusi/cicd-apiserver/apis/cicd"
-	"github.com/autobusi/cicd-apiserver/generated/clientset/versioned/fake"
-	informers "github.com/autobusi/cicd-apiserver/generated/informers/externalversions"
+	"github.com/autobusi/cicd-apiserver/server/local"
 )
 
 const (
@@ -30,15 +29,11 @@ const (
 	testReservationKey = "/registry/cicd-apiserver.autobusi.com/admission/jenkinsservices-reservations"
 )
 
-// newPlugin returns a plugin initialized as the server does it. With synced,
-// its informer (on a fake clientset) is started and synced; without, the
-// plugin never becomes ready.
-func newPlugin(t *testing.T, etcd *clientv3.Client, max int, synced bool) *Plugin {
+// newPlugin returns a plugin initialized as the server does it.
+func newPlugin(t *testing.T, etcd *clientv3.Client, max int) *Plugin {
 	t.Helper()
 	p := New()
-	f := informers.NewSharedInformerFactory(fake.NewClientset(), 0)
 	initializer.New(initializer.Config{
-		Informers:          f,
 		Etcd:               etcd,
 		ObjectKeyPrefix:    testPrefix,
 		ReservationKey:     testReservationKey,
@@ -46,16 +41,6 @@ func newPlugin(t *testing.T, etcd *clientv3.Client, max int, synced bool) *Plugi
 	}).Initialize(p)
 	if err := p.ValidateInitialization(); err != nil {
 		t.Fatalf("ValidateInitialization: %v", err)
-	}
-	if synced {
-		ctx, cancel := context.WithCancel(context.Background())
-		f.Start(ctx.Done())
-		t.Cleanup(func() { cancel(); f.Shutdown() })
-		for typ, ok := range f.WaitForCacheSync(ctx.Done()) {
-			if !ok {
-				t.Fatalf("informer for %v did not sync", typ)
-			}
-		}
 	}
 	return p
 }
@@ -135,7 +120,7 @@ func mustRefuseLimit(t *testing.T, p *Plugin, ns, name string, used, max int) {
 }
 
 func TestRequestedBySetOnCreate(t *testing.T) {
-	p := newPlugin(t, startEtcd(t).client(t), 0, true)
+	p := newPlugin(t, startEtcd(t).client(t), 0)
 	for _, tc := range []struct {
 		name        string
 		annotations map[string]string
@@ -164,7 +149,7 @@ func TestRequestedBySetOnCreate(t *testing.T) {
 }
 
 func TestRequestedByUpdate(t *testing.T) {
-	p := newPlugin(t, startEtcd(t).client(t), 0, true)
+	p := newPlugin(t, startEtcd(t).client(t), 0)
 	old := jenkinsService("team-a", "ci", map[string]string{cicd.AnnotationRequestedBy: "alice", "team": "a"})
 	for _, tc := range []struct {
 		name        string
@@ -219,7 +204,7 @@ func TestRequestedByUpdate(t *testing.T) {
 
 func TestOtherResourcesPass(t *testing.T) {
 	c := startEtcd(t).client(t)
-	p := newPlugin(t, c, 1, true)
+	p := newPlugin(t, c, 1)
 	mustAdmit(t, p, "team-a", "first")
 	store(t, c, "team-a", "first")
 	for _, gvr := range []struct{ group, resource string }{
@@ -244,7 +229,7 @@ func TestOtherResourcesPass(t *testing.T) {
 
 func TestLimitSequential(t *testing.T) {
 	c := startEtcd(t).client(t)
-	p := newPlugin(t, c, 3, true)
+	p := newPlugin(t, c, 3)
 	for _, name := range []string{"a", "b", "c"} {
 		mustAdmit(t, p, "team-a", name)
 		store(t, c, "team-a", name)
@@ -258,7 +243,7 @@ func TestLimitSequential(t *testing.T) {
 
 func TestLimitCountsCreatesInFlight(t *testing.T) {
 	c := startEtcd(t).client(t)
-	p := newPlugin(t, c, 2, true)
+	p := newPlugin(t, c, 2)
 	mustAdmit(t, p, "team-a", "a")
 	mustAdmit(t, p, "team-a", "b")
 	// Neither object is stored yet; both creates are still on their way.
@@ -273,7 +258,7 @@ func TestLimitCountsCreatesInFlight(t *testing.T) {
 // etcd would; each admitted create stores its object a little later.
 func TestLimitConcurrentTwoServers(t *testing.T) {
 	e := startEtcd(t)
-	servers := []*Plugin{newPlugin(t, e.client(t), 10, true), newPlugin(t, e.client(t), 10, true)}
+	servers := []*Plugin{newPlugin(t, e.client(t), 10), newPlugin(t, e.client(t), 10)}
 	writer := e.client(t)
 
 	for _, delayed := range []bool{false, true} {
@@ -318,8 +303,8 @@ func TestLimitConcurrentTwoServers(t *testing.T) {
 func TestDeletedObjectFreesSlot(t *testing.T) {
 	e := startEtcd(t)
 	c := e.client(t)
-	p := newPlugin(t, c, 3, true)
-	other := newPlugin(t, e.client(t), 3, true)
+	p := newPlugin(t, c, 3)
+	other := newPlugin(t, e.client(t), 3)
 	for _, name := range []string{"a", "b", "c"} {
 		mustAdmit(t, p, "team-a", name)
 		store(t, c, "team-a", name)
@@ -353,7 +338,7 @@ func TestDeletedObjectFreesSlot(t *testing.T) {
 
 func TestUnfulfilledReservationExpires(t *testing.T) {
 	c := startEtcd(t).client(t)
-	p := newPlugin(t, c, 2, true)
+	p := newPlugin(t, c, 2)
 	p.limit.ttl = 500 * time.Millisecond
 	mustAdmit(t, p, "team-a", "a")
 	store(t, c, "team-a", "a")
@@ -367,7 +352,7 @@ func TestUnfulfilledReservationExpires(t *testing.T) {
 
 func TestCompactedHistoryErrsOnTheSafeSide(t *testing.T) {
 	c := startEtcd(t).client(t)
-	p := newPlugin(t, c, 1, true)
+	p := newPlugin(t, c, 1)
 	p.limit.ttl = time.Second
 	mustAdmit(t, p, "team-a", "a")
 	store(t, c, "team-a", "a")
@@ -387,7 +372,7 @@ func TestCompactedHistoryErrsOnTheSafeSide(t *testing.T) {
 
 func TestDryRunDoesNotReserve(t *testing.T) {
 	c := startEtcd(t).client(t)
-	p := newPlugin(t, c, 1, true)
+	p := newPlugin(t, c, 1)
 	for range 3 {
 		a := createAttributes(jenkinsService("team-a", "dry", nil), "alice", true)
 		if err := p.Validate(context.Background(), a, nil); err != nil {
@@ -403,7 +388,7 @@ func TestDryRunDoesNotReserve(t *testing.T) {
 
 func TestUnlimitedSkipsEtcd(t *testing.T) {
 	c := startEtcd(t).client(t)
-	p := newPlugin(t, c, 0, true)
+	p := newPlugin(t, c, 0)
 	// Any use of the closed client would fail the admission.
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
@@ -415,9 +400,26 @@ func TestUnlimitedSkipsEtcd(t *testing.T) {
 	}
 }
 
+// TestNotReady: the plugin decides from the storage etcd, so it refuses while
+// that etcd has never answered, and serves once it has.
 func TestNotReady(t *testing.T) {
-	c := startEtcd(t).client(t)
-	p := newPlugin(t, c, 5, false)
+	gone, err := local.StartEtcd(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone.Stop()
+	unreachable, err := clientv3.New(clientv3.Config{Endpoints: []string{gone.Endpoint}, DialTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = unreachable.Close() })
+	p := newPlugin(t, unreachable, 5)
+	if p.storageReached() {
+		t.Fatal("ready without a reachable etcd")
+	}
+	if !newPlugin(t, startEtcd(t).client(t), 5).storageReached() {
+		t.Fatal("not ready with a reachable etcd")
+	}
 	check := func(t *testing.T, err error) {
 		t.Helper()
 		if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "not yet ready to handle request") {
@@ -441,8 +443,7 @@ func TestNotReady(t *testing.T) {
 
 func TestValidateInitialization(t *testing.T) {
 	c := startEtcd(t).client(t)
-	f := informers.NewSharedInformerFactory(fake.NewClientset(), 0)
-	good := initializer.Config{Informers: f, Etcd: c, ObjectKeyPrefix: testPrefix, ReservationKey: testReservationKey, MaxJenkinsServices: 10}
+	good := initializer.Config{Etcd: c, ObjectKeyPrefix: testPrefix, ReservationKey: testReservationKey, MaxJenkinsServices: 10}
 	for _, tc := range []struct {
 		name   string
 		change func(*initializer.Config)
@@ -450,7 +451,6 @@ func TestValidateInitialization(t *testing.T) {
 	}{
 		{"complete", func(*initializer.Config) {}, true},
 		{"unlimited", func(c *initializer.Config) { c.MaxJenkinsServices = 0 }, true},
-		{"no informers", func(c *initializer.Config) { c.Informers = nil }, false},
 		{"no etcd", func(c *initializer.Config) { c.Etcd = nil }, false},
 		{"negative limit", func(c *initializer.Config) { c.MaxJenkinsServices = -1 }, false},
 		{"prefix without slash", func(c *initializer.Config) { c.ObjectKeyPrefix = "/registry/js" }, false},
@@ -482,7 +482,6 @@ func TestRegister(t *testing.T) {
 		t.Fatal("an uninitialized plugin was accepted")
 	}
 	cfg := initializer.Config{
-		Informers:          informers.NewSharedInformerFactory(fake.NewClientset(), 0),
 		Etcd:               startEtcd(t).client(t),
 		ObjectKeyPrefix:    testPrefix,
 		ReservationKey:     testReservationKey,

@@ -1,5 +1,24 @@
 package jenkinsservice
 
+// How the limit stays exact.
+//
+// An informer's count is racy, and so is any count of stored objects alone:
+// between the admission of a create and the write of its object, other creates
+// see the old count. The plugin therefore keeps a reservation record in the
+// storage etcd (a small JSON value), updated with optimistic concurrency: a
+// create is admitted by a transaction that adds a reservation for its key and
+// succeeds only if the record is still at the revision the decision was based
+// on. The decision counts, at one etcd revision, the stored objects plus the
+// reserved keys whose objects are missing. Servers sharing the etcd share the
+// record, so the limit holds across them; within one server the cycles are
+// serialized, so its own creates never conflict.
+//
+// A reservation stops counting when its object appears (it is then counted as
+// stored), when it expires (a create that failed after admission; the
+// expiry is a few times the request timeout), or when the etcd history shows
+// that its object was created and deleted again: a deleted object frees its
+// slot at once. The history is only read when a create would be refused.
+
 import (
 	"context"
 	"encoding/json"

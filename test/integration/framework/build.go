@@ -37,7 +37,8 @@ var (
 )
 
 // ServerBinary builds the server once per test process into a temporary
-// directory (the same `go build` a user runs) and returns its path.
+// directory (the same `go build` make build runs, version stamped) and
+// returns its path.
 func ServerBinary() (string, error) {
 	binOnce.Do(func() {
 		r, err := RepoRoot()
@@ -51,7 +52,12 @@ func ServerBinary() (string, error) {
 			return
 		}
 		binPath = filepath.Join(dir, "cicd-apiserver")
-		cmd := exec.Command("go", "build", "-o", binPath, ".")
+		ldflags, err := exec.Command(filepath.Join(r, "hack", "version.sh")).Output()
+		if err != nil {
+			binErr = fmt.Errorf("hack/version.sh: %w", err)
+			return
+		}
+		cmd := exec.Command("go", "build", "-ldflags", strings.TrimSpace(string(ldflags)), "-o", binPath, ".")
 		cmd.Dir = r
 		if out, err := cmd.CombinedOutput(); err != nil {
 			binErr = fmt.Errorf("go build: %v\n%s", err, out)

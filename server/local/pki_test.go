@@ -1,4 +1,4 @@
-package server
+package local
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 	certutil "k8s.io/client-go/util/cert"
 )
 
-func readPKI(t *testing.T, p LocalPKI) map[string][]byte {
+func readPKI(t *testing.T, p PKI) map[string][]byte {
 	t.Helper()
 	out := map[string][]byte{}
 	for _, f := range []string{p.CACert, p.CAKey, p.ServingCert, p.ServingKey, p.AdminCert, p.AdminKey} {
@@ -37,7 +37,7 @@ func loadCert(t *testing.T, file string) *x509.Certificate {
 
 func TestLocalPKIGeneratedOnceAndReused(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "pki")
-	first, err := ensureLocalPKI(dir)
+	first, err := ensurePKI(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestLocalPKIGeneratedOnceAndReused(t *testing.T) {
 	}
 
 	// A restart reuses everything.
-	second, err := ensureLocalPKI(dir)
+	second, err := ensurePKI(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func TestLocalPKIGeneratedOnceAndReused(t *testing.T) {
 	if err := os.Remove(first.AdminKey); err != nil {
 		t.Fatal(err)
 	}
-	third, err := ensureLocalPKI(dir)
+	third, err := ensurePKI(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func TestLocalPKIGeneratedOnceAndReused(t *testing.T) {
 
 func TestAdminKubeconfig(t *testing.T) {
 	dir := t.TempDir()
-	pki, err := ensureLocalPKI(filepath.Join(dir, "pki"))
+	pki, err := ensurePKI(filepath.Join(dir, "pki"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package server
+package local
 
 import (
 	"crypto/sha256"
@@ -19,13 +19,12 @@ const (
 	certCacheSize = 1024
 )
 
-// certCache remembers the users of client certificate chains that the
-// x509 authenticator accepted, so that each request on a connection does
-// not verify the chain again: an ECDSA signature check per request was a
-// tenth of the server's CPU time for small requests (make bench, profile
-// of ours-pb). Local mode's CA is fixed for the process's lifetime, so the
-// verdict on a chain only changes with time, and entries expire with the
-// first NotAfter in the chain. Only successes are remembered.
+// certCache remembers the users of client certificate chains that the x509
+// authenticator accepted, so that requests do not verify the same chain's
+// signatures again (docs/benchmarks.md, "What pays"). Local mode's CA is
+// fixed for the process's lifetime, so a verdict only changes with time:
+// entries expire with the first NotAfter in the chain. Only successes are
+// remembered.
 type certCache struct {
 	inner authenticator.Request
 	now   func() time.Time

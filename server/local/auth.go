@@ -1,4 +1,4 @@
-package server
+package local
 
 import (
 	"context"
@@ -12,11 +12,11 @@ import (
 	"k8s.io/apiserver/pkg/server/dynamiccertificates"
 )
 
-// localAuthorizer is local mode's authorizer: members of system:masters may
+// mastersOnly is local mode's authorizer: members of system:masters may
 // do everything, everyone else nothing (403). The generic server's loopback
 // client authenticates as system:apiserver in system:masters, so it is
 // allowed too.
-var localAuthorizer authorizer.Authorizer = authorizer.AuthorizerFunc(authorizeMasters)
+var mastersOnly authorizer.Authorizer = authorizer.AuthorizerFunc(authorizeMasters)
 
 func authorizeMasters(_ context.Context, a authorizer.Attributes) (authorizer.Decision, string, error) {
 	u := a.GetUser()
@@ -31,11 +31,11 @@ func authorizeMasters(_ context.Context, a authorizer.Attributes) (authorizer.De
 	return authorizer.DecisionDeny, fmt.Sprintf("local mode allows only the group %s", user.SystemPrivilegedGroup), nil
 }
 
-// applyLocalAuth makes the server ask for client certificates signed by
+// applyAuth makes the server ask for client certificates signed by
 // caFile, take the user from them (CN the name, O the groups), refuse every
 // other request with 401 (no anonymous user), and authorize with
-// localAuthorizer. The loopback token is added by Complete.
-func applyLocalAuth(c *genericapiserver.Config, caFile string) error {
+// mastersOnly. The loopback token is added by Complete.
+func applyAuth(c *genericapiserver.Config, caFile string) error {
 	caPEM, err := os.ReadFile(caFile)
 	if err != nil {
 		return err
@@ -48,6 +48,6 @@ func applyLocalAuth(c *genericapiserver.Config, caFile string) error {
 		return err
 	}
 	c.Authentication.Authenticator = newCertCache(x509.NewDynamic(ca.VerifyOptions, x509.CommonNameUserConversion))
-	c.Authorization.Authorizer = localAuthorizer
+	c.Authorization.Authorizer = mastersOnly
 	return nil
 }

@@ -1,4 +1,4 @@
-package server
+package local
 
 import (
 	"crypto"
@@ -26,16 +26,16 @@ const (
 	leafRenewBefore = 30 * 24 * time.Hour
 )
 
-// LocalPKI are the files of local mode's certificate authority, serving
+// PKI are the files of local mode's certificate authority, serving
 // certificate and admin client certificate, all PEM.
-type LocalPKI struct {
+type PKI struct {
 	CACert, CAKey           string
 	ServingCert, ServingKey string
 	AdminCert, AdminKey     string
 }
 
-func localPKIFiles(dir string) LocalPKI {
-	return LocalPKI{
+func pkiFiles(dir string) PKI {
+	return PKI{
 		CACert:      filepath.Join(dir, "ca.crt"),
 		CAKey:       filepath.Join(dir, "ca.key"),
 		ServingCert: filepath.Join(dir, "serving.crt"),
@@ -45,13 +45,13 @@ func localPKIFiles(dir string) LocalPKI {
 	}
 }
 
-// ensureLocalPKI generates the CA, the serving certificate (127.0.0.1,
+// ensurePKI generates the CA, the serving certificate (127.0.0.1,
 // localhost, ::1) and the admin client certificate (CN admin, O
 // system:masters) in dir the first time and reuses them afterwards. A
 // certificate is generated again only when it cannot be read, is not signed
 // by the CA, or is about to expire; a new CA means new certificates.
-func ensureLocalPKI(dir string) (LocalPKI, error) {
-	files := localPKIFiles(dir)
+func ensurePKI(dir string) (PKI, error) {
+	files := pkiFiles(dir)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return files, err
 	}

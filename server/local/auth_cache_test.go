@@ -1,15 +1,18 @@
-package server
+package local
 
 import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"net/http"
+	"os"
 	"testing"
 	"time"
 
 	"k8s.io/apiserver/pkg/authentication/authenticator"
+	x509auth "k8s.io/apiserver/pkg/authentication/request/x509"
 	"k8s.io/apiserver/pkg/authentication/user"
+	"k8s.io/apiserver/pkg/server/dynamiccertificates"
 )
 
 type countingAuthenticator struct {
@@ -102,5 +105,48 @@ func TestCertCacheBounded(t *testing.T) {
 	}
 	if n := len(c.entries); n > certCacheSize {
 		t.Errorf("%d entries, want at most %d", n, certCacheSize)
+	}
+}
+
+// BenchmarkClientCertAuthentication is the evidence for certCache: the cost
+// per request of authenticating local mode's admin certificate with the
+// x509 authenticator alone and behind the cache (docs/benchmarks.md).
+func BenchmarkClientCertAuthentication(b *testing.B) {
+	pki, err := ensurePKI(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	caPEM, err := os.ReadFile(pki.CACert)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ca, err := dynamiccertificates.NewStaticCAContent("bench-ca", caPEM)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pair, err := tls.LoadX509KeyPair(pki.AdminCert, pki.AdminKey)
+	if err != nil {
+		b.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(pair.Certificate[0])
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := &http.Request{TLS: &tls.ConnectionState{PeerCertificates: []*x509.Certificate{leaf}}}
+	verifying := x509auth.NewDynamic(ca.VerifyOptions, x509auth.CommonNameUserConversion)
+	for _, bc := range []struct {
+		name string
+		auth authenticator.Request
+	}{
+		{"x509", verifying},
+		{"cached", newCertCache(verifying)},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, ok, err := bc.auth.AuthenticateRequest(req); !ok || err != nil {
+					b.Fatalf("not authenticated: %v", err)
+				}
+			}
+		})
 	}
 }

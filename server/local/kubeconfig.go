@@ -1,4 +1,4 @@
-package server
+package local
 
 import (
 	"os"
@@ -12,7 +12,7 @@ const localContextName = "cicd-apiserver-local"
 // writeAdminKubeconfig writes a kubeconfig for the admin user of local mode,
 // with the CA and the client certificate embedded so that it keeps working
 // wherever it is copied.
-func writeAdminKubeconfig(path, serverURL string, pki LocalPKI) error {
+func writeAdminKubeconfig(path, serverURL string, pki PKI) error {
 	ca, err := os.ReadFile(pki.CACert)
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package server
+package local
 
 import (
 	"context"
@@ -25,7 +25,7 @@ func TestLocalAuthorizer(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			attrs := authorizer.AttributesRecord{User: tt.user, Verb: "create", APIGroup: "autobusi.group.cicd",
 				Resource: "jenkinsservices", Namespace: "default", ResourceRequest: true}
-			got, reason, err := localAuthorizer.Authorize(context.Background(), attrs)
+			got, reason, err := mastersOnly.Authorize(context.Background(), attrs)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -35,7 +35,7 @@ func TestLocalAuthorizer(t *testing.T) {
 			if got == authorizer.DecisionDeny && reason == "" {
 				t.Errorf("a denial needs a reason")
 			}
-			if cond := localAuthorizer.ConditionsAwareAuthorize(context.Background(), attrs); cond.IsAllow() != (tt.want == authorizer.DecisionAllow) {
+			if cond := mastersOnly.ConditionsAwareAuthorize(context.Background(), attrs); cond.IsAllow() != (tt.want == authorizer.DecisionAllow) {
 				t.Errorf("conditions-aware decision disagrees")
 			}
 		})
