@@ -23,7 +23,7 @@ func StartStoppableEtcd(t testing.TB) *Etcd {
 	cfg := embed.NewConfig()
 	cfg.Dir = t.TempDir()
 	cfg.Logger = "zap"
-	cfg.LogLevel = "error"
+	cfg.LogLevel = "fatal" // stopping it logs its closed listeners as errors
 	client, _ := url.Parse(fmt.Sprintf("http://127.0.0.1:%d", FreePort(t)))
 	peer, _ := url.Parse(fmt.Sprintf("http://127.0.0.1:%d", FreePort(t)))
 	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{*client}, []url.URL{*client}
