@@ -82,7 +82,7 @@ func TestHostileEtcdOutage(t *testing.T) {
 		t.Errorf("POST ?timeout=3s with etcd down: no answer (%v)", err)
 	} else {
 		b, _ := io.ReadAll(post.Body)
-		post.Body.Close()
+		_ = post.Body.Close()
 		if post.StatusCode != http.StatusGatewayTimeout {
 			t.Errorf("POST ?timeout=3s with etcd down: %d, want 504: %s", post.StatusCode, b)
 		}
