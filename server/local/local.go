@@ -119,10 +119,16 @@ func (o *Options) Complete(ctx context.Context, ro *genericoptions.RecommendedOp
 	}
 
 	if t := &ro.Etcd.StorageConfig.Transport; len(t.ServerList) == 0 {
-		if o.etcd, err = StartEtcd(ctx, filepath.Join(o.dataDir, "etcd")); err != nil {
+		// Mutual TLS: loopback is every local user's (etcdtls.go).
+		etcdTLS, err := ensureEtcdTLS(filepath.Join(o.dataDir, "pki"))
+		if err != nil {
+			return err
+		}
+		if o.etcd, err = startEtcd(ctx, filepath.Join(o.dataDir, "etcd"), &etcdTLS); err != nil {
 			return err
 		}
 		t.ServerList = []string{o.etcd.Endpoint}
+		t.TrustedCAFile, t.CertFile, t.KeyFile = etcdTLS.CACert, etcdTLS.ClientCert, etcdTLS.ClientKey
 	}
 
 	if ro.SecureServing.BindPort == 0 && ro.SecureServing.Listener == nil {
