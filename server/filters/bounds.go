@@ -10,6 +10,8 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -150,14 +152,18 @@ func checkBody(kind kindOfBody, body []byte, limits Limits) error {
 	return nil
 }
 
-// checkQuery refuses a resourceVersion that is not one: the storage's
+// checkQuery refuses a resourceVersion that is not one (the storage's
 // versioner fails to parse it deep in the GET and watch paths, and the
-// client gets a 500.
+// client got a 500), and under strict field validation a query parameter
+// that a write does not have.
 func checkQuery(r *http.Request) error {
 	if r.URL.RawQuery == "" {
 		return nil
 	}
 	q := r.URL.Query()
+	if err := checkStrictQuery(r.Method, q); err != nil {
+		return err
+	}
 	for _, rv := range q["resourceVersion"] {
 		if rv == "" {
 			continue
@@ -167,4 +173,38 @@ func checkQuery(r *http.Request) error {
 		}
 	}
 	return nil
+}
+
+// writeParameters are the query parameters of a create, update or patch
+// (metav1.CreateOptions, UpdateOptions, PatchOptions, and the request's
+// timeout and pretty printing).
+var writeParameters = map[string]bool{
+	"dryRun": true, "fieldManager": true, "fieldValidation": true, "force": true, "pretty": true, "timeout": true,
+}
+
+// checkStrictQuery: with ?fieldValidation=Strict a write refuses unknown
+// fields in its body, and the generic server ignores unknown query
+// parameters; strict means both.
+func checkStrictQuery(method string, q url.Values) error {
+	if method != http.MethodPost && method != http.MethodPut && method != http.MethodPatch {
+		return nil
+	}
+	strict := false
+	for _, v := range q["fieldValidation"] {
+		strict = strict || v == "Strict"
+	}
+	if !strict {
+		return nil
+	}
+	var unknown []string
+	for k := range q {
+		if !writeParameters[k] {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	sort.Strings(unknown)
+	return apierrors.NewBadRequest(fmt.Sprintf("unknown query parameters %q (fieldValidation=Strict)", unknown))
 }

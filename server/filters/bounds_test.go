@@ -88,6 +88,10 @@ func TestWithRequestBounds(t *testing.T) {
 		{"query resourceVersion 0", "GET", "/x?resourceVersion=0", "", "", 200, ""},
 		{"query resourceVersion empty", "GET", "/x?resourceVersion=", "", "", 200, ""},
 		{"DELETE options over the limit", "DELETE", "/x", "application/json", nest(11), 400, "max depth"},
+		{"unknown query parameter, Strict", "POST", "/x?fieldValidation=Strict&bogus=1&dryRun=All", "application/json", "{}", 400, `unknown query parameters ["bogus"]`},
+		{"known query parameters, Strict", "PATCH", "/x?fieldValidation=Strict&fieldManager=m&force=true&dryRun=All&pretty=true&timeout=3s", "application/apply-patch+yaml", "a: 1\n", 200, ""},
+		{"unknown query parameter, not Strict", "POST", "/x?fieldValidation=Warn&bogus=1", "application/json", "{}", 200, ""},
+		{"unknown query parameter on a read", "GET", "/x?fieldValidation=Strict&bogus=1", "", "", 200, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -253,6 +253,10 @@ func TestHostileResourceVersions(t *testing.T) {
 		hostileCase{name: "field selector", method: http.MethodGet, path: collection("v1beta", ns) + "?fieldSelector=spec.nope%3D1", code: 400},
 		hostileCase{name: "resourceVersionMatch without resourceVersion", method: http.MethodGet, path: collection("v1beta", ns) + "?resourceVersionMatch=Exact"},
 		hostileCase{name: "limit not a number", method: http.MethodGet, path: collection("v1beta", ns) + "?limit=many", code: 400},
+		hostileCase{name: "unknown query parameter, Strict", method: http.MethodPost, path: collection("v1beta", ns) + "?fieldValidation=Strict&bogus=1", contentType: contentJSON,
+			body: []byte(`{"apiVersion":"autobusi.group.cicd/v1beta","kind":"JenkinsService","metadata":{"name":"z"}}`), code: 400, contains: "bogus"},
+		hostileCase{name: "unknown query parameter, Strict, patch", method: http.MethodPatch, path: collection("v1beta", ns) + "/x?fieldValidation=Strict&replicas=3", contentType: mergePatch,
+			body: []byte(`{"spec":{"replicas":3}}`), code: 400, contains: "replicas"},
 		hostileCase{name: "timeoutSeconds not a number", method: http.MethodGet, path: collection("v1beta", ns) + "?watch=true&timeoutSeconds=x", code: 400},
 	)
 	runHostile(t, r, cases)
