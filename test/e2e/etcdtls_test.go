@@ -67,7 +67,7 @@ func TestEtcdMutualTLS(t *testing.T) {
 	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{env.cicdEtcdURL}, DialTimeout: 5 * time.Second, Logger: zap.NewNop(),
 		TLS: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}})
 	if err == nil {
-		defer cli.Close()
+		defer func() { _ = cli.Close() }()
 		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
 		if resp, err := cli.Get(rctx, etcdPrefix, clientv3.WithPrefix(), clientv3.WithKeysOnly()); err == nil {
