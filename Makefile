@@ -27,9 +27,15 @@ verify:
 	hack/verify-lint.sh
 
 ## test: unit, round-trip, admission, registry and integration tests (the integration
-## tests build the server and the pinned kubectl into _output/bin themselves)
+## tests build the server and the pinned kubectl into _output/bin themselves), the
+## Python client's tests against local mode (hack/test-python.sh), the Go
+## examples, built and run against local mode (examples/, a module of its own),
+## and the README's kubectl and protobuf commands, run without Go (hack/test-readme.sh)
 test:
 	go test -timeout 45m ./...
+	hack/test-python.sh
+	cd examples && go test -timeout 10m ./...
+	hack/test-readme.sh
 
 ## e2e: end-to-end tests behind a real kube-apiserver and kube-controller-manager
 ## (test/e2e, hack/e2e.sh; the first run builds the pinned tools into _output/bin)
@@ -46,3 +52,9 @@ N ?= 10000
 C ?= 8
 bench:
 	N=$(N) C=$(C) hack/bench.sh $(BENCH_FLAGS)
+
+## proto-clients: the include tree of our .proto files and all they import in
+## _output/proto, and Python bindings in _output/python (hack/proto-clients.sh)
+.PHONY: proto-clients
+proto-clients:
+	hack/proto-clients.sh

@@ -89,3 +89,7 @@ for v in "${VERSIONS[@]}"; do
 	mkdir -p "proto/${MODULE}/apis/cicd/${v}"
 	cp "apis/cicd/${v}/generated.proto" "proto/${MODULE}/apis/cicd/${v}/generated.proto"
 done
+# What they import, from the pinned modules, so that protoc needs only -I proto
+# (users without Go; hack/proto-include.sh).
+rm -rf proto/k8s.io
+OUT_ROOT="${OUT_ROOT}" "${ROOT}/hack/proto-include.sh" "${OUT_ROOT}/proto"

@@ -1,23 +1,18 @@
 #!/usr/bin/env bash
 # Checks that protoc accepts every .proto file under proto/ with the include
-# layout the README gives protobuf users in other languages: proto/ plus a
-# directory in which k8s.io/apimachinery is the apimachinery module.
+# layout the README gives protobuf users in other languages: proto/ alone (it
+# holds what our files import, hack/proto-include.sh).
 set -o errexit -o nounset -o pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "${ROOT}"
 ensure_protoc
 
-INC=$(mktemp -d)
-trap 'rm -rf "${INC}"' EXIT
-mkdir -p "${INC}/k8s.io"
-ln -s "$(module_dir k8s.io/apimachinery@$(go list -m -f '{{.Version}}' k8s.io/apimachinery))" "${INC}/k8s.io/apimachinery"
-
 n=0
 while IFS= read -r f; do
 	# go-to-protobuf imports runtime/ and runtime/schema/ whether used or not;
 	# protoc's warning about that is noise here.
-	if ! out=$(protoc --descriptor_set_out=/dev/null -I proto -I "${INC}" "${f#proto/}" 2>&1); then
+	if ! out=$(protoc --descriptor_set_out=/dev/null -I proto "${f#proto/}" 2>&1); then
 		echo "${out}" >&2
 		echo "verify: protoc refuses ${f}" >&2
 		exit 1

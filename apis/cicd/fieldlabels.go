@@ -16,7 +16,7 @@ func FieldLabelConversionFunc(replicasLabel string) runtime.FieldLabelConversion
 		case "metadata.name", "metadata.namespace":
 			return label, value, nil
 		case replicasLabel:
-			return "spec.replicas", CanonicalIntegerFieldValue(value), nil
+			return PathReplicas, CanonicalIntegerFieldValue(value), nil
 		}
 		return "", "", fmt.Errorf("field label not supported: %s", label)
 	}

@@ -15,7 +15,7 @@ import (
 
 // FieldReplicas is the hub field label of spec.replicas. The versions' field label
 // conversions map their own names to it (v1alpha: spec.instanceamount).
-const FieldReplicas = "spec.replicas"
+const FieldReplicas = cicd.PathReplicas
 
 // GetAttrs returns the labels and the selectable fields of a JenkinsService.
 func GetAttrs(obj runtime.Object) (labels.Set, fields.Set, error) {

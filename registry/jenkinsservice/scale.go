@@ -49,8 +49,8 @@ var scaleGroupVersionKind = autoscalingv1.SchemeGroupVersion.WithKind("Scale")
 // replicasPaths are the paths of the replicas in each served version, for moving
 // the ownership of the replicas between the object's and the Scale's managed fields.
 var replicasPaths = managedfields.ResourcePathMappings{
-	v1alpha.SchemeGroupVersion.String(): fieldpath.MakePathOrDie("spec", "instanceamount"),
-	v1beta.SchemeGroupVersion.String():  fieldpath.MakePathOrDie("spec", "replicas"),
+	v1alpha.SchemeGroupVersion.String(): fieldpath.MakePathOrDie(fieldNames(v1alpha.PathInstanceAmount)...),
+	v1beta.SchemeGroupVersion.String():  fieldpath.MakePathOrDie(fieldNames(cicd.PathReplicas)...),
 }
 
 // New returns an empty (internal) Scale.

@@ -6,7 +6,6 @@ import (
 	"net/http"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/duration"
@@ -14,6 +13,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/autobusi/cicd-apiserver/apis/cicd"
+	"github.com/autobusi/cicd-apiserver/apis/cicd/v1alpha"
 )
 
 // The server-side table (kubectl get) is the same in both versions: it is built
@@ -71,26 +71,12 @@ func (c tableConvertor) row(js *cicd.JenkinsService) metav1.TableRow {
 			js.Name,
 			int64(js.Spec.Replicas),
 			js.Spec.Resources.CPU.String(),
-			approvalOf(js),
+			string(v1alpha.ApprovalOf(js.Status.Conditions)),
 			fmt.Sprintf("%d/%d", runningInstances(js), js.Spec.Replicas),
 			age(c.clock, js.CreationTimestamp),
 		},
 		Object: runtime.RawExtension{Object: js},
 	}
-}
-
-// approvalOf reads the Approved condition as v1alpha's approvalstatus does.
-func approvalOf(js *cicd.JenkinsService) string {
-	c := meta.FindStatusCondition(js.Status.Conditions, cicd.ConditionApproved)
-	switch {
-	case c == nil:
-		return "Pending"
-	case c.Status == metav1.ConditionTrue:
-		return "Approved"
-	case c.Status == metav1.ConditionFalse:
-		return "Denied"
-	}
-	return "Pending"
 }
 
 // runningInstances counts the instances with running: true. It is the ready count

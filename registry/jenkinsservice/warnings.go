@@ -3,12 +3,12 @@ package jenkinsservice
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 
 	"github.com/autobusi/cicd-apiserver/apis/cicd"
 	"github.com/autobusi/cicd-apiserver/apis/cicd/v1alpha"
+	"github.com/autobusi/cicd-apiserver/apis/cicd/validation"
 )
 
 // specWarnings returns warnings about a valid spec that is probably not what the
@@ -31,19 +31,15 @@ func specWarnings(ctx context.Context, spec, old *cicd.JenkinsServiceSpec) []str
 // imageWarning warns about an image reference without a pinned version: no tag
 // (which means :latest) or the :latest tag. A digest pins the image whatever the tag.
 func imageWarning(image string) string {
-	if image == "" || strings.Contains(image, "@") {
+	ref := validation.ParseImageReference(image)
+	if image == "" || ref.HasDigest {
 		return ""
 	}
-	name := image[strings.LastIndex(image, "/")+1:] // the tag is after the last path component's colon
-	tag := ""
-	if i := strings.LastIndex(name, ":"); i >= 0 {
-		tag = name[i+1:]
-	}
-	switch tag {
+	switch ref.Tag {
 	case "":
-		return fmt.Sprintf("spec.image: %q has no tag and so means :latest; pin a version (or a digest) so that instances run the same Jenkins", image)
+		return fmt.Sprintf("%s: %q has no tag and so means :latest; pin a version (or a digest) so that instances run the same Jenkins", cicd.PathImage, image)
 	case "latest":
-		return fmt.Sprintf("spec.image: %q uses the :latest tag; pin a version (or a digest) so that instances run the same Jenkins", image)
+		return fmt.Sprintf("%s: %q uses the :latest tag; pin a version (or a digest) so that instances run the same Jenkins", cicd.PathImage, image)
 	}
 	return ""
 }
@@ -53,8 +49,8 @@ func imageWarning(image string) string {
 func replicasField(ctx context.Context) string {
 	if requestVersion(ctx) == v1alpha.SchemeGroupVersion.Version {
 		if info, ok := genericapirequest.RequestInfoFrom(ctx); !ok || info.Subresource != "scale" {
-			return "spec.instanceamount"
+			return v1alpha.PathInstanceAmount
 		}
 	}
-	return FieldReplicas
+	return cicd.PathReplicas
 }

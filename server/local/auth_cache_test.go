@@ -67,14 +67,14 @@ func TestCertCache(t *testing.T) {
 
 	// Entries expire after the TTL, and at the certificate's NotAfter.
 	now = now.Add(certCacheTTL)
-	c.AuthenticateRequest(certRequest("alice", far))
+	_, _, _ = c.AuthenticateRequest(certRequest("alice", far))
 	if inner.calls != 3 {
 		t.Errorf("not verified again after the TTL: %d calls", inner.calls)
 	}
 	soon := now.Add(time.Second)
-	c.AuthenticateRequest(certRequest("carol", soon))
+	_, _, _ = c.AuthenticateRequest(certRequest("carol", soon))
 	now = soon
-	c.AuthenticateRequest(certRequest("carol", soon))
+	_, _, _ = c.AuthenticateRequest(certRequest("carol", soon))
 	if inner.calls != 5 {
 		t.Errorf("not verified again at NotAfter: %d calls", inner.calls)
 	}
@@ -101,7 +101,7 @@ func TestCertCacheBounded(t *testing.T) {
 	c := newCertCache(&countingAuthenticator{})
 	far := time.Now().Add(time.Hour)
 	for i := 0; i < certCacheSize+10; i++ {
-		c.AuthenticateRequest(certRequest(string(rune('a'+i%26))+time.Duration(i).String(), far))
+		_, _, _ = c.AuthenticateRequest(certRequest(string(rune('a'+i%26))+time.Duration(i).String(), far))
 	}
 	if n := len(c.entries); n > certCacheSize {
 		t.Errorf("%d entries, want at most %d", n, certCacheSize)

@@ -153,7 +153,7 @@ func run(ctx context.Context, o *options) (err error) {
 	if err != nil {
 		return err
 	}
-	b := &bench{p: o.p, profileDir: o.profileDir, profileSeconds: o.profileFor, logf: logf}
+	b := &bench{p: o.p, profileDir: o.profileDir, profileFor: o.profileFor, logf: logf}
 	logf("work directory %s; N=%d C=%d gets=%d lists=%d page=%d updates=%d on %d hot keys, %d watchers × %d updates; etcd fsync %v",
 		o.workDir, o.p.N, o.p.C, o.p.Gets, o.p.Lists, o.p.PageLimit, o.p.Updates, o.p.HotKeys, o.p.Watchers, o.p.WatchUpdates, o.fsync)
 

@@ -343,8 +343,9 @@ func machine() string {
 		for _, line := range strings.Split(string(b), "\n") {
 			if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
 				var kb int64
-				fmt.Sscanf(strings.TrimSpace(rest), "%d", &kb)
-				mem = fmt.Sprintf(", %.1f GiB memory", float64(kb)/(1<<20))
+				if _, err := fmt.Sscanf(strings.TrimSpace(rest), "%d", &kb); err == nil {
+					mem = fmt.Sprintf(", %.1f GiB memory", float64(kb)/(1<<20))
+				}
 			}
 		}
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -230,8 +229,6 @@ func newDeploymentTarget(c typedClient[*appsv1.Deployment, *appsv1.DeploymentLis
 		items: func(l *appsv1.DeploymentList) int { return len(l.Items) },
 	}
 }
-
-var errStopped = errors.New("stopped")
 
 // waitFor polls cond every interval until it is true or timeout passes.
 func waitFor(ctx context.Context, timeout, interval time.Duration, cond func() (bool, error)) error {

@@ -90,18 +90,11 @@ type setupResult struct {
 	StoredValueBytes int
 }
 
-func (r *setupResult) phase(name string) *phaseResult {
-	if r == nil {
-		return nil
-	}
-	return r.Phases[name]
-}
-
 type bench struct {
-	p              params
-	profileDir     string
-	profileSeconds time.Duration
-	logf           func(format string, args ...any)
+	p          params
+	profileDir string
+	profileFor time.Duration
+	logf       func(format string, args ...any)
 }
 
 // cpuOf reads the CPU seconds of the roles and of this process ("client":
@@ -143,7 +136,7 @@ func (b *bench) runPhase(ctx context.Context, s *setup, res *setupResult, name s
 			profWG.Add(1)
 			go func() {
 				defer profWG.Done()
-				b.fetch(profile(b.profileSeconds))(filepath.Join(b.profileDir, file))
+				b.fetch(profile(b.profileFor))(filepath.Join(b.profileDir, file))
 			}()
 		}
 		if started {

@@ -101,15 +101,6 @@ func (p *proc) exitErr() error {
 	return p.err
 }
 
-func (p *proc) pid() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.cmd == nil || p.cmd.Process == nil {
-		return 0
-	}
-	return p.cmd.Process.Pid
-}
-
 // stop sends sig and waits up to wait for the process to exit, then kills it.
 // It reports whether the process exited within wait.
 func (p *proc) stop(sig syscall.Signal, wait time.Duration) bool {

@@ -324,7 +324,7 @@ func TestAPIGenerationOnlyOnSpecChange(t *testing.T) {
 			check("v1beta label update")
 
 			js.Spec.Replicas = i32(2)
-			if js, err = beta.Update(ctx, js, metav1.UpdateOptions{}); err != nil {
+			if _, err = beta.Update(ctx, js, metav1.UpdateOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			want++

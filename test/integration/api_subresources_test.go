@@ -290,7 +290,7 @@ func TestAPIScaleSubresource(t *testing.T) {
 				{Name: "sc-1", CPU: resource.MustParse("1500m"), Running: false},
 				{Name: "sc-2", CPU: resource.MustParse("1500m"), Running: true},
 			}
-			if js, err = beta.UpdateStatus(ctx, js, metav1.UpdateOptions{}); err != nil {
+			if _, err = beta.UpdateStatus(ctx, js, metav1.UpdateOptions{}); err != nil {
 				t.Fatal(err)
 			}
 

@@ -278,5 +278,7 @@ func (w *kubectlWatch) stop(t *testing.T) {
 	w.cancel()
 	for range w.lines {
 	}
-	<-w.waited
+	if err := <-w.waited; err != nil {
+		t.Logf("kubectl %v stopped: %v", w.args, err) // killed, as asked
+	}
 }

@@ -44,7 +44,7 @@ func benchObject(i int) *cicd.JenkinsService {
 	o.ManagedFields = []metav1.ManagedFieldsEntry{{
 		Manager: "bench", Operation: metav1.ManagedFieldsOperationUpdate, APIVersion: "autobusi.group.cicd/v1beta",
 		Time: &t, FieldsType: "FieldsV1",
-		FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:metadata":{"f:annotations":{".":{},"f:description":{}},"f:labels":{".":{},"f:app":{},"f:bench":{},"f:team":{}}},"f:spec":{"f:image":{},"f:replicas":{},"f:resources":{"f:cpu":{},"f:memory":{}}}}`)},
+		FieldsV1: metav1.NewFieldsV1(`{"f:metadata":{"f:annotations":{".":{},"f:description":{}},"f:labels":{".":{},"f:app":{},"f:bench":{},"f:team":{}}},"f:spec":{"f:image":{},"f:replicas":{},"f:resources":{"f:cpu":{},"f:memory":{}}}}`),
 	}}
 	return o
 }

@@ -1,10 +1,6 @@
 package v1alpha
 
 import (
-	"fmt"
-	"math"
-
-	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/conversion"
@@ -53,7 +49,7 @@ func Convert_cicd_JenkinsServiceSpec_To_v1alpha_JenkinsServiceSpec(in *cicd.Jenk
 // Convert_cicd_JenkinsServiceStatus_To_v1alpha_JenkinsServiceStatus maps the Approved
 // condition to approvalstatus and the instance CPUs to whole cores.
 func Convert_cicd_JenkinsServiceStatus_To_v1alpha_JenkinsServiceStatus(in *cicd.JenkinsServiceStatus, out *JenkinsServiceStatus, s conversion.Scope) error {
-	out.ApprovalStatus = approvalOf(meta.FindStatusCondition(in.Conditions, cicd.ConditionApproved))
+	out.ApprovalStatus = ApprovalOf(in.Conditions)
 	out.Instances = nil
 	if in.Instances != nil {
 		out.Instances = make([]JenkinsServerInstance, len(in.Instances))
@@ -211,7 +207,7 @@ func restoreStatus(in *JenkinsServiceStatus, p *preservedStatus, out *cicd.Jenki
 		for _, c := range p.Conditions {
 			conditions = append(conditions, *c.DeepCopy())
 		}
-		if approvalOf(meta.FindStatusCondition(conditions, cicd.ConditionApproved)) != normalApproval(in.ApprovalStatus) {
+		if ApprovalOf(conditions) != normalApproval(in.ApprovalStatus) {
 			// conditionStatusOf cannot fail here: the status conversion accepted the value.
 			want, _ := conditionStatusOf(in.ApprovalStatus)
 			conditions = setCondition(conditions, approvedCondition(want, in.ApprovalStatus))
@@ -227,41 +223,6 @@ func restoreStatus(in *JenkinsServiceStatus, p *preservedStatus, out *cicd.Jenki
 			out.Instances[i].CPU = cpu.DeepCopy()
 		}
 	}
-}
-
-// approvalOf maps the Approved condition to v1alpha's approvalstatus.
-func approvalOf(c *metav1.Condition) ApprovalStatus {
-	switch {
-	case c == nil:
-		return ApprovalPending
-	case c.Status == metav1.ConditionTrue:
-		return ApprovalApproved
-	case c.Status == metav1.ConditionFalse:
-		return ApprovalDenied
-	default:
-		return ApprovalPending
-	}
-}
-
-func normalApproval(a ApprovalStatus) ApprovalStatus {
-	if a == "" {
-		return ApprovalPending
-	}
-	return a
-}
-
-// conditionStatusOf maps approvalstatus to the status of the Approved condition.
-func conditionStatusOf(a ApprovalStatus) (metav1.ConditionStatus, error) {
-	switch a {
-	case ApprovalApproved:
-		return metav1.ConditionTrue, nil
-	case ApprovalDenied:
-		return metav1.ConditionFalse, nil
-	case ApprovalPending, "":
-		return metav1.ConditionUnknown, nil
-	}
-	return "", fmt.Errorf("status.approvalstatus: Unsupported value: %q: supported values: %q, %q, %q",
-		a, ApprovalPending, ApprovalApproved, ApprovalDenied)
 }
 
 // approvedCondition is the Approved condition a v1alpha client sets. The time is
@@ -284,23 +245,6 @@ func setCondition(conditions []metav1.Condition, c metav1.Condition) []metav1.Co
 		}
 	}
 	return append(conditions, c)
-}
-
-// wholeCores is q in whole cores rounded up, within int32.
-func wholeCores(q resource.Quantity) int32 {
-	v := q.Value() // rounds up, away from zero
-	switch {
-	case v > math.MaxInt32:
-		return math.MaxInt32
-	case v < math.MinInt32:
-		return math.MinInt32
-	}
-	return int32(v)
-}
-
-// isWholeCores tells whether wholeCores(q) is q exactly.
-func isWholeCores(q resource.Quantity) bool {
-	return q.Cmp(*resource.NewQuantity(int64(wholeCores(q)), resource.DecimalSI)) == 0
 }
 
 // sameText tells whether a and b serialize alike (2Gi and 2147483648 are equal

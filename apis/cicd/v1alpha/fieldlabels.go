@@ -13,5 +13,5 @@ func init() {
 // addFieldLabelConversionFuncs registers the field selectors v1alpha offers:
 // metadata.name, metadata.namespace and spec.instanceamount.
 func addFieldLabelConversionFuncs(scheme *runtime.Scheme) error {
-	return scheme.AddFieldLabelConversionFunc(SchemeGroupVersion.WithKind("JenkinsService"), cicd.FieldLabelConversionFunc("spec.instanceamount"))
+	return scheme.AddFieldLabelConversionFunc(SchemeGroupVersion.WithKind("JenkinsService"), cicd.FieldLabelConversionFunc(PathInstanceAmount))
 }

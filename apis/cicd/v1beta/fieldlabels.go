@@ -13,5 +13,5 @@ func init() {
 // addFieldLabelConversionFuncs registers the field selectors v1beta offers:
 // metadata.name, metadata.namespace and spec.replicas.
 func addFieldLabelConversionFuncs(scheme *runtime.Scheme) error {
-	return scheme.AddFieldLabelConversionFunc(SchemeGroupVersion.WithKind("JenkinsService"), cicd.FieldLabelConversionFunc("spec.replicas"))
+	return scheme.AddFieldLabelConversionFunc(SchemeGroupVersion.WithKind("JenkinsService"), cicd.FieldLabelConversionFunc(cicd.PathReplicas))
 }

@@ -57,13 +57,8 @@ func ValidateImageReference(image string, fldPath *field.Path) field.ErrorList {
 	}
 
 	var allErrs field.ErrorList
-	rest, digest, hasDigest := strings.Cut(image, "@")
-	name, tag, hasTag := rest, "", false
-	// A tag follows the last ':' that is not part of the domain, that is, the
-	// last ':' after the last '/'.
-	if i := strings.LastIndexByte(rest, ':'); i >= 0 && !strings.Contains(rest[i+1:], "/") {
-		name, tag, hasTag = rest[:i], rest[i+1:], true
-	}
+	ref := ParseImageReference(image)
+	name := ref.Name
 
 	switch {
 	case !imageNameRegexp.MatchString(name):
@@ -76,16 +71,35 @@ func ValidateImageReference(image string, fldPath *field.Path) field.ErrorList {
 			"must be a valid image reference: the repository name must be no more than %d characters", imageNameMaxLength)))
 	}
 
-	if hasTag && !imageTagRegexp.MatchString(tag) {
+	if tag := ref.Tag; ref.HasTag && !imageTagRegexp.MatchString(tag) {
 		allErrs = append(allErrs, field.Invalid(fldPath, image, fmt.Sprintf(
 			"must be a valid image reference: the tag %q must start with a letter, digit or '_', "+
 				"followed by at most 127 letters, digits, '_', '.' or '-'", tag)))
 	}
 
-	if hasDigest {
-		allErrs = append(allErrs, validateImageDigest(image, digest, fldPath)...)
+	if ref.HasDigest {
+		allErrs = append(allErrs, validateImageDigest(image, ref.Digest, fldPath)...)
 	}
 	return allErrs
+}
+
+// ImageReference is an image reference split into its parts, valid or not.
+type ImageReference struct {
+	Name              string
+	Tag, Digest       string
+	HasTag, HasDigest bool
+}
+
+// ParseImageReference splits image into name[:tag][@digest]. The tag follows the
+// last ':' that is not part of the registry, that is, the last ':' after the last
+// '/'. It does not validate the parts (ValidateImageReference does).
+func ParseImageReference(image string) ImageReference {
+	var ref ImageReference
+	ref.Name, ref.Digest, ref.HasDigest = strings.Cut(image, "@")
+	if i := strings.LastIndexByte(ref.Name, ':'); i >= 0 && !strings.Contains(ref.Name[i+1:], "/") {
+		ref.Name, ref.Tag, ref.HasTag = ref.Name[:i], ref.Name[i+1:], true
+	}
+	return ref
 }
 
 func validateImageDigest(image, digest string, fldPath *field.Path) field.ErrorList {

@@ -1,10 +1,12 @@
 // Package validation validates the hub (internal) JenkinsService. Errors carry
-// hub field paths, which are the v1beta JSON paths; ForVersion rewrites them into
-// the paths of the version a client used.
+// hub field paths, which are the v1beta JSON paths; a version that names fields
+// differently maps them (v1alpha.FieldErrorsFromHub).
 package validation
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/api/resource"
 	apimachineryvalidation "k8s.io/apimachinery/pkg/api/validation"
@@ -120,9 +122,8 @@ func ValidateJenkinsServiceStatus(status *cicd.JenkinsServiceStatus, fldPath *fi
 
 // validateConditions checks the conditions with the generic condition rules,
 // which also report a second condition of a type as Duplicate. Every error about
-// one condition names the condition's type in its detail (see conditionDetail):
-// the list is keyed by type, and ForVersion needs to know which errors concern
-// the Approved condition.
+// one condition names the condition's type in its detail: the list is keyed by
+// type.
 func validateConditions(conditions []metav1.Condition, fldPath *field.Path) field.ErrorList {
 	var allErrs field.ErrorList
 	if len(conditions) > maxConditions {
@@ -137,10 +138,30 @@ func validateConditions(conditions []metav1.Condition, fldPath *field.Path) fiel
 		if err.Type == field.ErrorTypeDuplicate && err.Detail == "" {
 			err.Detail = "there may be at most one condition of each type"
 		}
-		err.Detail = conditionDetail(conditions[i].Type, err.Detail)
+		if condType := conditions[i].Type; condType != "" {
+			err.Detail = joinDetail("condition "+strconv.Quote(condType), err.Detail)
+		}
 		allErrs = append(allErrs, err)
 	}
 	return allErrs
+}
+
+func joinDetail(what, detail string) string {
+	if detail == "" {
+		return what
+	}
+	return what + ": " + detail
+}
+
+// listIndex returns i when the path f is list[i] or lies under it.
+func listIndex(f, list string) (int, bool) {
+	rest, ok := strings.CutPrefix(f, list+"[")
+	end := strings.IndexByte(rest, ']')
+	if !ok || end <= 0 {
+		return 0, false
+	}
+	i, err := strconv.Atoi(rest[:end])
+	return i, err == nil && i >= 0
 }
 
 func validateInstances(instances []cicd.JenkinsServerInstance, fldPath *field.Path) field.ErrorList {

@@ -374,7 +374,7 @@ func TestValidateJenkinsServiceStatusUpdate(t *testing.T) {
 }
 
 // TestConditionErrorsNameTheType checks that errors about a condition name its
-// type, in a form ForVersion reads back.
+// type: the list is keyed by type.
 func TestConditionErrorsNameTheType(t *testing.T) {
 	js := validService()
 	js.Status.Conditions[0].Reason = "not a reason"
@@ -383,33 +383,27 @@ func TestConditionErrorsNameTheType(t *testing.T) {
 	if len(errs) != 2 {
 		t.Fatalf("want 2 errors, got %v", errs)
 	}
-	for i, condType := range []string{cicd.ConditionApproved, cicd.ConditionReady} {
-		got, _, ok := splitConditionDetail(errs[i].Detail)
-		if !ok || got != condType {
-			t.Errorf("error %v: detail does not name condition %q", errs[i], condType)
-		}
+	if want := `status.conditions[0].reason: Invalid value: "not a reason": condition "Approved": a condition reason must start`; !strings.HasPrefix(errs[0].Error(), want) {
+		t.Errorf("got %q, want it to start with %q", errs[0].Error(), want)
 	}
-	if !strings.Contains(errs[0].Error(), `condition "Approved": a condition reason must start`) {
-		t.Errorf("unexpected message: %v", errs[0])
+	if want := `status.conditions[1].status: Required value: condition "Ready"`; errs[1].Error() != want {
+		t.Errorf("got %q, want %q", errs[1].Error(), want)
 	}
 }
 
-func TestSplitConditionDetail(t *testing.T) {
-	for _, tc := range []struct {
-		condType, detail string
-	}{
-		{"Approved", ""},
-		{"Approved", "some detail: with colons"},
-		{`we"ird`, "x"},
+func TestParseImageReference(t *testing.T) {
+	for image, want := range map[string]ImageReference{
+		"jenkins":                          {Name: "jenkins"},
+		"jenkins/jenkins:lts":              {Name: "jenkins/jenkins", Tag: "lts", HasTag: true},
+		"registry:5000/team/jenkins":       {Name: "registry:5000/team/jenkins"},
+		"registry:5000/team/jenkins:2.4":   {Name: "registry:5000/team/jenkins", Tag: "2.4", HasTag: true},
+		"jenkins:":                         {Name: "jenkins", HasTag: true},
+		"jenkins:lts@sha256:abc":           {Name: "jenkins", Tag: "lts", HasTag: true, Digest: "sha256:abc", HasDigest: true},
+		"registry:5000/jenkins@sha256:abc": {Name: "registry:5000/jenkins", Digest: "sha256:abc", HasDigest: true},
+		"":                                 {},
 	} {
-		got, rest, ok := splitConditionDetail(conditionDetail(tc.condType, tc.detail))
-		if !ok || got != tc.condType || rest != tc.detail {
-			t.Errorf("%q %q: got %q %q %v", tc.condType, tc.detail, got, rest, ok)
-		}
-	}
-	for _, detail := range []string{"", "Approved", `condition "Approved`, `condition "Approved"x`, "supported values: ..."} {
-		if _, _, ok := splitConditionDetail(detail); ok {
-			t.Errorf("%q: want no condition", detail)
+		if got := ParseImageReference(image); got != want {
+			t.Errorf("ParseImageReference(%q) = %+v, want %+v", image, got, want)
 		}
 	}
 }

@@ -1,15 +1,19 @@
-package validation
+package v1alpha
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/autobusi/cicd-apiserver/apis/cicd"
+	"github.com/autobusi/cicd-apiserver/apis/cicd/cicdtest"
+	"github.com/autobusi/cicd-apiserver/apis/cicd/validation"
 )
 
 const (
@@ -17,7 +21,23 @@ const (
 	preservedStatusPath = "metadata.annotations[autobusi.group.cicd/preserved-status]"
 )
 
-func TestForVersionV1alpha(t *testing.T) {
+// validService is a valid hub object: Approved (condition 0), Ready (condition
+// 1), two named instances of 1500m.
+func validService() *cicd.JenkinsService {
+	return cicdtest.Service("ci", metav1.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC))
+}
+
+func quantity(s string) resource.Quantity { return resource.MustParse(s) }
+
+func manyConditions(n int) []metav1.Condition {
+	out := make([]metav1.Condition, n)
+	for i := range out {
+		out[i] = metav1.Condition{Type: fmt.Sprintf("Type%d", i), Status: metav1.ConditionTrue, Reason: "Reason", LastTransitionTime: metav1.Now()}
+	}
+	return out
+}
+
+func TestFieldErrorsFromHub(t *testing.T) {
 	tests := []struct {
 		name  string
 		tweak func(*cicd.JenkinsService)
@@ -99,21 +119,23 @@ func TestForVersionV1alpha(t *testing.T) {
 			name:  "Approved condition time",
 			tweak: func(js *cicd.JenkinsService) { js.Status.Conditions[0].LastTransitionTime = metav1.Time{} },
 			typ:   field.ErrorTypeRequired, path: "status.approvalstatus", value: "",
-			contains: "status.approvalstatus: Required value: the Approved condition's lastTransitionTime",
+			contains: `status.approvalstatus: Required value: status.conditions[0].lastTransitionTime: condition "Approved"`,
 		},
 		{
 			name:  "Approved condition reason",
 			tweak: func(js *cicd.JenkinsService) { js.Status.Conditions[0].Reason = "not a reason" },
 			typ:   field.ErrorTypeInvalid, path: "status.approvalstatus", value: "not a reason",
-			contains: "the Approved condition's reason: a condition reason must start",
+			contains: `status.approvalstatus: Invalid value: "not a reason": status.conditions[0].reason: condition "Approved": a condition reason must start`,
 		},
 		{
 			name: "Approved condition twice",
 			tweak: func(js *cicd.JenkinsService) {
-				js.Status.Conditions = append(js.Status.Conditions, condition(cicd.ConditionApproved, metav1.ConditionFalse, "Denied"))
+				denied := js.Status.Conditions[0]
+				denied.Status, denied.Reason = metav1.ConditionFalse, "Denied"
+				js.Status.Conditions = append(js.Status.Conditions, denied)
 			},
 			typ: field.ErrorTypeDuplicate, path: "status.approvalstatus", value: cicd.ConditionApproved,
-			contains: "the Approved condition: there may be at most one condition of each type",
+			contains: `status.conditions[2]: condition "Approved": there may be at most one condition of each type`,
 		},
 		{
 			name:  "Ready condition",
@@ -157,13 +179,13 @@ func TestForVersionV1alpha(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			js := validService()
 			tc.tweak(js)
-			hub := ValidateJenkinsService(js)
+			hub := validation.ValidateJenkinsService(js)
 			if len(hub) != 1 {
 				t.Fatalf("want one hub error, got %v", hub)
 			}
 			saved := *hub[0]
 
-			got := ForVersion(hub, "v1alpha")
+			got := FieldErrorsFromHub(hub, js)
 			if len(got) != 1 {
 				t.Fatalf("want one error, got %v", got)
 			}
@@ -175,94 +197,97 @@ func TestForVersionV1alpha(t *testing.T) {
 				t.Errorf("%q does not contain %q", e.Error(), tc.contains)
 			}
 			if e == hub[0] || !reflect.DeepEqual(*hub[0], saved) {
-				t.Errorf("ForVersion modified its argument: %#v", hub[0])
-			}
-			// The same with the group in the version.
-			if again := ForVersion(hub, "autobusi.group.cicd/v1alpha"); !reflect.DeepEqual(again, got) {
-				t.Errorf("group/version: got %v, want %v", again, got)
+				t.Errorf("FieldErrorsFromHub modified its argument: %#v", hub[0])
 			}
 		})
 	}
 }
 
-func TestForVersionV1alphaMany(t *testing.T) {
+func TestFieldErrorsFromHubMany(t *testing.T) {
 	js := validService()
 	js.Name = ""
 	js.Spec = cicd.JenkinsServiceSpec{Replicas: 101, Resources: cicd.JenkinsServiceResources{CPU: resource.MustParse("1500m")}, Image: "UPPER"}
 	js.Status.Conditions[0].Status = "Maybe"
 	js.Status.Instances[0].Name = "Bad Name"
-	got := ForVersion(ValidateJenkinsService(js), "v1alpha")
-	assertErrors(t, got,
-		required("metadata.name"),
-		invalid("spec.instanceamount"),
-		invalid(preservedSpecPath), // memory
-		invalid(preservedSpecPath), // image
-		want{field.ErrorTypeNotSupported, "status.approvalstatus"},
-		invalid(preservedStatusPath), // instance name
-	)
-}
-
-func TestForVersionKeepsOtherVersions(t *testing.T) {
-	js := validService()
-	js.Spec.Replicas = 101
-	js.Spec.Resources.CPU = quantity("64001m")
-	js.Spec.Image = "Not A Valid/Image!!"
-	js.Status.Conditions[0].Status = "Maybe"
-	js.Status.Instances[1].Name = "ci-0"
-	errs := ValidateJenkinsService(js)
-	if len(errs) != 5 {
-		t.Fatalf("want 5 errors, got %v", errs)
+	var got []string
+	for _, e := range FieldErrorsFromHub(validation.ValidateJenkinsService(js), js) {
+		got = append(got, string(e.Type)+" "+e.Field)
 	}
-	saved := make([]field.Error, len(errs))
-	for i := range errs {
-		saved[i] = *errs[i]
+	want := []string{
+		"FieldValueRequired metadata.name",
+		"FieldValueInvalid spec.instanceamount",
+		"FieldValueInvalid " + preservedSpecPath, // memory
+		"FieldValueInvalid " + preservedSpecPath, // image
+		"FieldValueNotSupported status.approvalstatus",
+		"FieldValueInvalid " + preservedStatusPath, // instance name
 	}
-	for _, version := range []string{"v1beta", "autobusi.group.cicd/v1beta", "__internal", ""} {
-		got := ForVersion(errs, version)
-		if !reflect.DeepEqual(got, errs) {
-			t.Errorf("%q: got %v, want %v", version, got, errs)
-		}
-	}
-	assertErrors(t, ForVersion(errs, "v1beta"),
-		invalid("spec.replicas"), invalid("spec.resources.cpu"), invalid("spec.image"),
-		want{field.ErrorTypeNotSupported, "status.conditions[0].status"}, duplicate("status.instances[1].name"))
-	if errs[1].BadValue != "64001m" {
-		t.Errorf("v1beta cpu value: got %#v", errs[1].BadValue)
-	}
-	for i := range errs {
-		if !reflect.DeepEqual(*errs[i], saved[i]) {
-			t.Errorf("ForVersion modified error %d: %#v", i, errs[i])
-		}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got\n  %q\nwant\n  %q", got, want)
 	}
 }
 
-func TestForVersionEmpty(t *testing.T) {
-	if got := ForVersion(nil, "v1alpha"); len(got) != 0 {
+func TestFieldErrorsFromHubEmpty(t *testing.T) {
+	if got := FieldErrorsFromHub(nil, nil); len(got) != 0 {
 		t.Errorf("got %v", got)
 	}
-	if got := ForVersion(field.ErrorList{}, "v1alpha"); len(got) != 0 {
+	if got := FieldErrorsFromHub(field.ErrorList{}, validService()); len(got) != 0 {
 		t.Errorf("got %v", got)
 	}
 }
 
-// TestForVersionForeignErrors checks errors that validation does not make itself
-// but that a caller may add (for instance a strategy): paths inside the renamed
-// fields, and condition errors without the type in their detail.
-func TestForVersionForeignErrors(t *testing.T) {
+// TestFieldErrorsFromHubForeignErrors checks errors that validation does not make
+// itself but that a caller may add (for instance a strategy): paths inside the
+// renamed fields, and an error about a condition the object does not have.
+func TestFieldErrorsFromHubForeignErrors(t *testing.T) {
 	errs := field.ErrorList{
 		field.Invalid(field.NewPath("spec", "replicas"), int32(3), "x"),
 		field.Forbidden(field.NewPath("spec", "resources"), "y"),
 		field.Invalid(field.NewPath("spec", "resources", "cpu"), resource.MustParse("2500m"), "z"),
-		field.Invalid(field.NewPath("status", "conditions").Index(0), "Approved", "no type in detail"),
+		field.Invalid(field.NewPath("status", "conditions").Index(5), "Approved", "no such condition"),
 		field.Invalid(field.NewPath("status", "instances").Index(0).Child("cpu"), "not a quantity", "w"),
 		field.Forbidden(field.NewPath("spec", "replicasX"), "not the replicas field"),
+		field.Invalid(field.NewPath("status", "conditions").Index(0).Child("status"), metav1.ConditionFalse, "v"),
+		field.Invalid(field.NewPath("status", "conditions").Index(1).Child("status"), metav1.ConditionFalse, "v"),
 	}
-	got := ForVersion(errs, "v1alpha")
-	wantPaths := []string{"spec.instanceamount", preservedSpecPath, "spec.instancecpu", preservedStatusPath, "status.instances[0].cpu", "spec.replicasX"}
-	wantValues := []interface{}{int32(3), "", int32(3), "Approved", "not a quantity", ""}
+	got := FieldErrorsFromHub(errs, validService())
+	wantPaths := []string{"spec.instanceamount", preservedSpecPath, "spec.instancecpu", preservedStatusPath, "status.instances[0].cpu", "spec.replicasX",
+		"status.approvalstatus", preservedStatusPath}
+	wantValues := []interface{}{int32(3), "", int32(3), "Approved", "not a quantity", "", "Denied", metav1.ConditionFalse}
+	if len(got) != len(wantPaths) {
+		t.Fatalf("got %d errors, want %d: %v", len(got), len(wantPaths), got)
+	}
 	for i := range got {
 		if got[i].Field != wantPaths[i] || !reflect.DeepEqual(got[i].BadValue, wantValues[i]) {
 			t.Errorf("%d: got %s %#v, want %s %#v", i, got[i].Field, got[i].BadValue, wantPaths[i], wantValues[i])
+		}
+	}
+}
+
+func TestUnder(t *testing.T) {
+	for _, tc := range []struct {
+		f, p  string
+		index int
+		rest  string
+		ok    bool
+	}{
+		{"spec.replicas", "spec.replicas", -1, "", true},
+		{"spec.replicas.x", "spec.replicas", -1, ".x", true},
+		{"spec.replicasX", "spec.replicas", -1, "", false},
+		{"spec", "spec.replicas", -1, "", false},
+		{"status.conditions[3]", "status.conditions[*]", 3, "", true},
+		{"status.conditions[12].reason", "status.conditions[*]", 12, ".reason", true},
+		{"status.conditions[12].reason", "status.conditions[*].reason", 12, "", true},
+		{"status.conditions[12].status", "status.conditions[*].reason", -1, "", false},
+		{"status.conditions[12].reasonX", "status.conditions[*].reason", -1, "", false},
+		{"status.conditions", "status.conditions[*]", -1, "", false},
+		{"status.conditions[]", "status.conditions[*]", -1, "", false},
+		{"status.conditions[-1]", "status.conditions[*]", -1, "", false},
+		{"status.conditions[x]", "status.conditions[*]", -1, "", false},
+		{"status.conditions[1]", "status.conditions", -1, "[1]", true},
+	} {
+		index, rest, ok := under(tc.f, tc.p)
+		if index != tc.index || rest != tc.rest || ok != tc.ok {
+			t.Errorf("under(%q, %q) = %d %q %v, want %d %q %v", tc.f, tc.p, index, rest, ok, tc.index, tc.rest, tc.ok)
 		}
 	}
 }
