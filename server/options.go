@@ -105,6 +105,7 @@ func (o *Options) Flags() cliflag.NamedFlagSets {
 // directory's certificates and embedded etcd; Run (or Close) releases them.
 func (o *Options) Complete(ctx context.Context) error {
 	if o.Local != nil {
+		o.Local.EtcdMaxRequestBytes = o.StorageLimit.MaxRequestBytes
 		if err := o.Local.Complete(ctx, o.Recommended); err != nil {
 			return err
 		}

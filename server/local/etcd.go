@@ -31,12 +31,13 @@ type Etcd struct {
 // kernel when it binds them, so several can run side by side without races.
 // It logs errors only.
 func StartEtcd(ctx context.Context, dir string) (*Etcd, error) {
-	return startEtcd(ctx, dir, nil)
+	return startEtcd(ctx, dir, nil, 0)
 }
 
 // startEtcd is StartEtcd, with mutual TLS on the client and peer ports when
-// tls is set (local mode's etcd, etcdtls.go).
-func startEtcd(ctx context.Context, dir string, tls *EtcdTLS) (*Etcd, error) {
+// tls is set (local mode's etcd, etcdtls.go), and maxRequestBytes as etcd's
+// --max-request-bytes when it is not 0.
+func startEtcd(ctx context.Context, dir string, tls *EtcdTLS, maxRequestBytes int64) (*Etcd, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
@@ -55,6 +56,9 @@ func startEtcd(ctx context.Context, dir string, tls *EtcdTLS) (*Etcd, error) {
 	cfg.EnableGRPCGateway = false
 	if tls != nil {
 		cfg.ClientTLSInfo, cfg.PeerTLSInfo = tls.serverTLSInfo(), tls.serverTLSInfo()
+	}
+	if maxRequestBytes > 0 {
+		cfg.MaxRequestBytes = uint(maxRequestBytes)
 	}
 
 	// Nothing is logged once Stop has begun: closing the listeners is

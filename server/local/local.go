@@ -42,6 +42,9 @@ type Options struct {
 	// DataDir holds the etcd data, the certificates and admin.kubeconfig,
 	// created on the first start and reused afterwards.
 	DataDir string
+	// EtcdMaxRequestBytes is the embedded etcd's --max-request-bytes, the
+	// server's --etcd-max-request-bytes (0: etcd's default).
+	EtcdMaxRequestBytes int64
 
 	dataDir    string // DataDir made absolute by Complete
 	pki        PKI
@@ -124,7 +127,7 @@ func (o *Options) Complete(ctx context.Context, ro *genericoptions.RecommendedOp
 		if err != nil {
 			return err
 		}
-		if o.etcd, err = startEtcd(ctx, filepath.Join(o.dataDir, "etcd"), &etcdTLS); err != nil {
+		if o.etcd, err = startEtcd(ctx, filepath.Join(o.dataDir, "etcd"), &etcdTLS, o.EtcdMaxRequestBytes); err != nil {
 			return err
 		}
 		t.ServerList = []string{o.etcd.Endpoint}
