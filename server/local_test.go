@@ -20,7 +20,6 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
@@ -112,10 +111,8 @@ func TestLocalServer(t *testing.T) {
 
 	// The object is where the original server kept it, in protobuf.
 	wantKey := EtcdPathPrefix + "/autobusi.group.cicd/jenkinsservices/team-a/ci"
-	etcd, err := clientv3.New(clientv3.Config{Endpoints: s.Recommended.Etcd.StorageConfig.Transport.ServerList, DialTimeout: 10 * time.Second, Logger: zap.NewNop()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	assertLocalEtcdRefusesStrangers(t, s.Recommended.Etcd.StorageConfig.Transport)
+	etcd := localEtcdClient(t, s.Recommended.Etcd.StorageConfig.Transport)
 	resp, err := etcd.Get(ctx, EtcdPathPrefix+"/", clientv3.WithPrefix())
 	_ = etcd.Close()
 	if err != nil {

@@ -21,6 +21,7 @@ import (
 
 	jsadmission "github.com/autobusi/cicd-apiserver/admission/jenkinsservice"
 	"github.com/autobusi/cicd-apiserver/server/local"
+	"github.com/autobusi/cicd-apiserver/server/storagelimit"
 )
 
 func init() {
@@ -44,6 +45,8 @@ type Options struct {
 	Local *local.Options
 	// APIEnablement is --runtime-config: versions of the group to turn off.
 	APIEnablement *genericoptions.APIEnablementOptions
+	// StorageLimit is --etcd-max-request-bytes: objects too large to store are 413s.
+	StorageLimit *storagelimit.Options
 }
 
 // NewOptions returns the delegated-mode defaults: etcd prefix, protobuf
@@ -55,6 +58,7 @@ func NewOptions() *Options {
 		MaxJenkinsServices: DefaultMaxJenkinsServices,
 		Logs:               logsapi.NewLoggingConfiguration(),
 		APIEnablement:      genericoptions.NewAPIEnablementOptions(),
+		StorageLimit:       storagelimit.NewOptions(),
 	}
 	setStorageDefaults(o.Recommended.Etcd)
 	jsadmission.Register(o.Recommended.Admission.Plugins)
@@ -80,6 +84,7 @@ func (o *Options) Flags() cliflag.NamedFlagSets {
 	}
 	r := o.Recommended
 	r.Etcd.AddFlags(fss.FlagSet("etcd"))
+	o.StorageLimit.AddFlags(fss.FlagSet("etcd"))
 	r.SecureServing.AddFlags(fss.FlagSet("secure serving"))
 	r.Authentication.AddFlags(fss.FlagSet("authentication"))
 	r.Authorization.AddFlags(fss.FlagSet("authorization"))
@@ -104,11 +109,16 @@ func (o *Options) Flags() cliflag.NamedFlagSets {
 // directory's certificates and embedded etcd; Run (or Close) releases them.
 func (o *Options) Complete(ctx context.Context) error {
 	if o.Local != nil {
+		o.Local.EtcdMaxRequestBytes = o.StorageLimit.MaxRequestBytes
 		if err := o.Local.Complete(ctx, o.Recommended); err != nil {
 			return err
 		}
 	}
-	return completeStorage(o.Recommended.Etcd)
+	if err := completeStorage(o.Recommended.Etcd); err != nil {
+		return err
+	}
+	o.StorageLimit.ApplyTo(o.Recommended.Etcd)
+	return nil
 }
 
 // Close releases what Complete brought up, for a server that will not run.
@@ -122,6 +132,7 @@ func (o *Options) Close() {
 func (o *Options) Validate() error {
 	errs := o.Recommended.Validate()
 	errs = append(errs, compatibility.DefaultComponentGlobalsRegistry.Validate()...)
+	errs = append(errs, o.StorageLimit.Validate()...)
 	if o.MaxJenkinsServices < 0 {
 		errs = append(errs, fmt.Errorf("--max-jenkinsservices must be 0 (unlimited) or more, got %d", o.MaxJenkinsServices))
 	}

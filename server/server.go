@@ -46,6 +46,7 @@ type CompletedConfig struct {
 
 // Complete fills in the fields derived from others. It changes the receiver.
 func (c *Config) Complete() CompletedConfig {
+	c.GenericConfig.LivezChecks = withoutStorageChecks(c.GenericConfig.LivezChecks) // /livez independent of etcd
 	return CompletedConfig{&completedConfig{
 		GenericConfig: c.GenericConfig.Complete(),
 		ExtraConfig:   &c.ExtraConfig,

@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	genericapiserver "k8s.io/apiserver/pkg/server"
+
+	"github.com/autobusi/cicd-apiserver/server/filters"
 )
 
 // Every request runs on fresh goroutines (HTTP/2's, then the request-timeout
@@ -40,7 +42,9 @@ func keep([]byte) {}
 // reserved on both goroutines: outermost, at the start of HTTP/2's goroutine,
 // and innermost, where the request-timeout filter's goroutine reaches the API
 // handler (below a dozen filter frames: the generic chain has no hook nearer
-// that goroutine's start).
+// that goroutine's start). Below them, the request bounds (server/filters):
+// after authentication and authorization, before any decoding.
 func buildHandlerChain(apiHandler http.Handler, c *genericapiserver.Config) http.Handler {
-	return withStackReserve(genericapiserver.DefaultBuildHandlerChain(withStackReserve(apiHandler), c))
+	bounded := filters.WithRequestBounds(apiHandler, filters.Limits{MaxBodyBytes: c.MaxRequestBodyBytes, MaxDepth: filters.DefaultMaxDepth}, c.Serializer)
+	return withStackReserve(genericapiserver.DefaultBuildHandlerChain(withStackReserve(bounded), c))
 }

@@ -23,7 +23,7 @@ type requestErrors struct {
 }
 
 func (r requestErrors) UpdatedObject(ctx context.Context, oldObj runtime.Object) (runtime.Object, error) {
-	obj, err := r.UpdatedObjectInfo.UpdatedObject(ctx, oldObj)
+	obj, err := updatedObject(ctx, r.UpdatedObjectInfo, oldObj)
 	if err == nil || ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return obj, err
 	}

@@ -61,6 +61,7 @@ func newStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter, cl
 	if err := store.CompleteWithOptions(&generic.StoreOptions{RESTOptions: optsGetter, AttrFunc: GetAttrs}); err != nil {
 		return nil, err
 	}
+	store.Storage.Storage = statusStorage{store.Storage.Storage} // 413 for objects too large to store
 
 	// The subresources share the completed store (its storage and watch cache) and
 	// differ in the update strategy. Only the main resource destroys the storage.

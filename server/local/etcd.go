@@ -20,7 +20,7 @@ const etcdReadyTimeout = 60 * time.Second
 // in a directory that survives restarts. Local mode stores in one; tests
 // that need a real etcd start one the same way.
 type Etcd struct {
-	// Endpoint is the client URL, http://127.0.0.1:<port>.
+	// Endpoint is the client URL, http(s)://127.0.0.1:<port>.
 	Endpoint string
 
 	etcd     *embed.Etcd
@@ -31,10 +31,20 @@ type Etcd struct {
 // kernel when it binds them, so several can run side by side without races.
 // It logs errors only.
 func StartEtcd(ctx context.Context, dir string) (*Etcd, error) {
+	return startEtcd(ctx, dir, nil, 0)
+}
+
+// startEtcd is StartEtcd, with mutual TLS on the client and peer ports when
+// tls is set (local mode's etcd, etcdtls.go), and maxRequestBytes as etcd's
+// --max-request-bytes when it is not 0.
+func startEtcd(ctx context.Context, dir string, tls *EtcdTLS, maxRequestBytes int64) (*Etcd, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
 	loopback := url.URL{Scheme: "http", Host: "127.0.0.1:0"}
+	if tls != nil {
+		loopback.Scheme = "https"
+	}
 	cfg := embed.NewConfig()
 	cfg.Name = "cicd-apiserver-local"
 	cfg.Dir = dir
@@ -44,6 +54,12 @@ func StartEtcd(ctx context.Context, dir string) (*Etcd, error) {
 	cfg.InitialCluster = cfg.InitialClusterFromName(cfg.Name)
 	cfg.InitialClusterToken = "cicd-apiserver-local"
 	cfg.EnableGRPCGateway = false
+	if tls != nil {
+		cfg.ClientTLSInfo, cfg.PeerTLSInfo = tls.serverTLSInfo(), tls.serverTLSInfo()
+	}
+	if maxRequestBytes > 0 {
+		cfg.MaxRequestBytes = uint(maxRequestBytes)
+	}
 
 	// Nothing is logged once Stop has begun: closing the listeners is
 	// logged as errors.
@@ -79,7 +95,7 @@ func StartEtcd(ctx context.Context, dir string) (*Etcd, error) {
 		return nil, errors.New("embedded etcd has no client listener")
 	}
 	return &Etcd{
-		Endpoint: "http://" + e.Clients[0].Addr().String(),
+		Endpoint: loopback.Scheme + "://" + e.Clients[0].Addr().String(),
 		etcd:     e,
 		logLevel: logLevel,
 	}, nil

@@ -42,6 +42,9 @@ type Options struct {
 	// DataDir holds the etcd data, the certificates and admin.kubeconfig,
 	// created on the first start and reused afterwards.
 	DataDir string
+	// EtcdMaxRequestBytes is the embedded etcd's --max-request-bytes, the
+	// server's --etcd-max-request-bytes (0: etcd's default).
+	EtcdMaxRequestBytes int64
 
 	dataDir    string // DataDir made absolute by Complete
 	pki        PKI
@@ -119,10 +122,16 @@ func (o *Options) Complete(ctx context.Context, ro *genericoptions.RecommendedOp
 	}
 
 	if t := &ro.Etcd.StorageConfig.Transport; len(t.ServerList) == 0 {
-		if o.etcd, err = StartEtcd(ctx, filepath.Join(o.dataDir, "etcd")); err != nil {
+		// Mutual TLS: loopback is every local user's (etcdtls.go).
+		etcdTLS, err := ensureEtcdTLS(filepath.Join(o.dataDir, "pki"))
+		if err != nil {
+			return err
+		}
+		if o.etcd, err = startEtcd(ctx, filepath.Join(o.dataDir, "etcd"), &etcdTLS, o.EtcdMaxRequestBytes); err != nil {
 			return err
 		}
 		t.ServerList = []string{o.etcd.Endpoint}
+		t.TrustedCAFile, t.CertFile, t.KeyFile = etcdTLS.CACert, etcdTLS.ClientCert, etcdTLS.ClientKey
 	}
 
 	if ro.SecureServing.BindPort == 0 && ro.SecureServing.Listener == nil {

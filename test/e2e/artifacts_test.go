@@ -39,6 +39,7 @@ func TestDeployManifests(t *testing.T) {
 		"statefulset/cicd-etcd", "service/cicd-etcd", "apiservice/v1beta.autobusi.group.cicd", "apiservice/v1alpha.autobusi.group.cicd",
 		"serviceaccount/cicd-controller", "clusterrole/cicd-controller", "clusterrolebinding/cicd-controller",
 		"role/cicd-controller-leader-election", "rolebinding/cicd-controller-leader-election", "deployment/cicd-controller",
+		"secret/cicd-etcd-server-cert", "secret/cicd-etcd-peer-cert", "secret/cicd-apiserver-etcd-client-cert",
 	} {
 		if !contains(want, k) {
 			t.Errorf("artifacts/deploy has no %s (has %v)", k, want)

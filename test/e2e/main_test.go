@@ -5,6 +5,8 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"flag"
 	"fmt"
 	"net"
@@ -56,6 +58,11 @@ var env struct {
 	kubeEtcd, apiserver, controllerManager *proc
 	cicdEtcd                               *proc
 	cicdEtcdURL                            string
+	// cicdEtcdReadyURL is the plain metrics port of the servers' etcd, where
+	// its /readyz needs no client certificate; cicdEtcdTLS is the servers'
+	// client TLS for it (mutual TLS, certificates from hack/gen-certs.sh).
+	cicdEtcdReadyURL string
+	cicdEtcdTLS      *tls.Config
 	// cicd are the two cicd-apiserver processes. Both listen on
 	// 127.0.0.1:cicdPort (SO_REUSEPORT, --permit-port-sharing), the port the
 	// ExternalName Service and the APIServices point at.
@@ -236,11 +243,60 @@ func etcdArgs(name string) (args []string, clientURL string, err error) {
 	}, clientURL, nil
 }
 
-func startEtcd(ctx context.Context, p *proc, clientURL string) error {
+// startEtcd starts an etcd and waits for its /readyz at readyURL (its client
+// URL, or its metrics URL when the client port wants a certificate).
+func startEtcd(ctx context.Context, p *proc, readyURL string) error {
 	if err := p.start(); err != nil {
 		return err
 	}
-	return p.waitHTTP(ctx, insecureClient(2*time.Second), clientURL+"/readyz", time.Minute)
+	return p.waitHTTP(ctx, insecureClient(2*time.Second), readyURL+"/readyz", time.Minute)
+}
+
+// etcdWithTLS makes the member of etcdArgs serve clients and peers with
+// mutual TLS, as artifacts/deploy runs it, with the certificates
+// hack/gen-certs.sh made in certs; its /readyz moves to a plain metrics port.
+// It returns the arguments, the https client URL and the metrics URL.
+func etcdWithTLS(args []string, certs string) ([]string, string, string, error) {
+	mp, err := testproc.FreePort()
+	if err != nil {
+		return nil, "", "", err
+	}
+	out := make([]string, 0, len(args)+20)
+	clientURL := ""
+	for i, a := range args {
+		a = strings.Replace(a, "http://127.0.0.1", "https://127.0.0.1", 1)
+		if i > 0 && args[i-1] == "--listen-client-urls" {
+			clientURL = a
+		}
+		out = append(out, a)
+	}
+	f := func(name string) string { return filepath.Join(certs, name) }
+	metricsURL := fmt.Sprintf("http://127.0.0.1:%d", mp)
+	out = append(out,
+		"--client-cert-auth", "--trusted-ca-file", f("etcd-ca.crt"),
+		"--cert-file", f("etcd-server.crt"), "--key-file", f("etcd-server.key"),
+		"--peer-client-cert-auth", "--peer-trusted-ca-file", f("etcd-ca.crt"),
+		"--peer-cert-file", f("etcd-peer.crt"), "--peer-key-file", f("etcd-peer.key"),
+		"--listen-metrics-urls", metricsURL,
+	)
+	return out, clientURL, metricsURL, nil
+}
+
+// etcdClientTLS is the client TLS of the servers for their etcd.
+func etcdClientTLS(certs string) (*tls.Config, error) {
+	caPEM, err := os.ReadFile(filepath.Join(certs, "etcd-ca.crt"))
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(caPEM) {
+		return nil, fmt.Errorf("%s: no certificate", filepath.Join(certs, "etcd-ca.crt"))
+	}
+	pair, err := tls.LoadX509KeyPair(filepath.Join(certs, "etcd-client.crt"), filepath.Join(certs, "etcd-client.key"))
+	if err != nil {
+		return nil, err
+	}
+	return &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}, nil
 }
 
 func startKube(ctx context.Context) error {
@@ -444,14 +500,24 @@ func serviceAccountKubeconfig(ctx context.Context) (string, error) {
 }
 
 func startCICD(ctx context.Context) error {
-	args, etcdURL, err := etcdArgs("cicd-etcd")
+	args, _, err := etcdArgs("cicd-etcd")
 	if err != nil {
 		return err
 	}
-	env.cicdEtcdURL = etcdURL
+	// Mutual TLS, as in artifacts/deploy, with the certificates register()
+	// had hack/gen-certs.sh make.
+	certs := filepath.Join(env.deployDir, "certs")
+	args, etcdURL, readyURL, err := etcdWithTLS(args, certs)
+	if err != nil {
+		return err
+	}
+	if env.cicdEtcdTLS, err = etcdClientTLS(certs); err != nil {
+		return err
+	}
+	env.cicdEtcdURL, env.cicdEtcdReadyURL = etcdURL, readyURL
 	env.cicdEtcd = newProc("cicd-etcd", env.etcd, args...)
-	logf("starting etcd for cicd-apiserver on %s", etcdURL)
-	if err := startEtcd(ctx, env.cicdEtcd, etcdURL); err != nil {
+	logf("starting etcd for cicd-apiserver on %s (mutual TLS)", etcdURL)
+	if err := startEtcd(ctx, env.cicdEtcd, readyURL); err != nil {
 		return err
 	}
 	kubeconfig, err := serviceAccountKubeconfig(ctx)
@@ -471,6 +537,9 @@ func startCICD(ctx context.Context) error {
 			"--authentication-kubeconfig", kubeconfig,
 			"--authorization-kubeconfig", kubeconfig,
 			"--etcd-servers", etcdURL,
+			"--etcd-cafile", filepath.Join(certs, "etcd-ca.crt"),
+			"--etcd-certfile", filepath.Join(certs, "etcd-client.crt"),
+			"--etcd-keyfile", filepath.Join(certs, "etcd-client.key"),
 			"--bind-address", "127.0.0.1",
 			"--secure-port", strconv.Itoa(env.cicdPort),
 			// Both processes on one port, the one the Service names.

@@ -141,7 +141,7 @@ func TestNamespaceLifecycle(t *testing.T) {
 // contain part.
 func etcdKeys(t *testing.T, ctx context.Context, part string) []string {
 	t.Helper()
-	c, err := clientv3.New(clientv3.Config{Endpoints: []string{env.cicdEtcdURL}, DialTimeout: 10 * time.Second, Logger: zap.NewNop()})
+	c, err := clientv3.New(clientv3.Config{Endpoints: []string{env.cicdEtcdURL}, TLS: env.cicdEtcdTLS, DialTimeout: 10 * time.Second, Logger: zap.NewNop()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -253,7 +253,7 @@ func TestEtcdOutage(t *testing.T) {
 	short := shortTimeoutRequests(t, ns)
 	time.Sleep(10*time.Second - time.Since(down))
 	restart := time.Now()
-	if err := startEtcd(ctx, env.cicdEtcd, env.cicdEtcdURL); err != nil {
+	if err := startEtcd(ctx, env.cicdEtcd, env.cicdEtcdReadyURL); err != nil {
 		t.Fatalf("restarting etcd: %v", err)
 	}
 	back := time.Now()

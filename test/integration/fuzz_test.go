@@ -2,7 +2,9 @@ package integration
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -105,14 +107,48 @@ func fuzzSeeds(f *testing.F) []struct {
 	return seeds
 }
 
-// FuzzRequestBodies POSTs each input to the shared server's jenkinsservices
-// (v1beta or v1alpha, with or without ?fieldValidation=Strict) as JSON, YAML
-// (application/yaml) and protobuf, and checks that no answer is a 5xx, that
-// a 4xx is a metav1.Status, that what was created can be deleted, and that
-// the server stays ready.
+// fuzzTarget is where and how FuzzRequestBodies sends an input: a method, a
+// path after the collection ("" for the collection itself, "/fuzz..." for
+// the object fuzzObject and its subresources) and the content types to try.
+type fuzzTarget struct {
+	method, sub, query string
+	contentTypes       []string
+}
+
+// fuzzObject is the object the PUT and PATCH targets write to; it is
+// created again when an input removed it.
+const fuzzObject = "fuzz"
+
+// fuzzTargets: POST as every wire format, PUT to the object and every
+// subresource, and every patch type to every subresource that patches.
+var fuzzTargets = func() []fuzzTarget {
+	wire := []string{contentJSON, contentYAML, contentProtobuf}
+	targets := []fuzzTarget{{method: http.MethodPost, contentTypes: wire}}
+	for _, sub := range []string{"", "/status", "/approval", "/scale"} {
+		targets = append(targets, fuzzTarget{method: http.MethodPut, sub: "/" + fuzzObject + sub, contentTypes: wire})
+	}
+	for _, sub := range []string{"", "/status", "/scale"} {
+		for _, pt := range []string{mergePatch, jsonPatchType, strategicPatch} {
+			targets = append(targets, fuzzTarget{method: http.MethodPatch, sub: "/" + fuzzObject + sub, contentTypes: []string{pt}})
+		}
+		targets = append(targets, fuzzTarget{method: http.MethodPatch, sub: "/" + fuzzObject + sub, query: "fieldManager=fuzz", contentTypes: []string{applyPatch}})
+	}
+	return targets
+}()
+
+// FuzzRequestBodies sends each input to the shared server's jenkinsservices
+// (v1beta or v1alpha, with or without ?fieldValidation=Strict) on one of
+// fuzzTargets, chosen by the input's target byte: POSTed to the collection
+// as JSON, YAML (application/yaml) and protobuf, PUT to the object and its
+// subresources, or as every patch type to the object, /status and /scale.
+// It checks that every request gets an answer (no reset), none a 5xx, that
+// a 4xx is a metav1.Status, that what was created can be deleted, that the
+// server stays ready, and that its log has no "Observed a panic".
 //
-// `go test` runs it over the seed corpus (fuzzSeeds and any
-// testdata/fuzz/FuzzRequestBodies files). To fuzz, bounded in time:
+// `go test` runs it over the seed corpus (fuzzSeeds and the classes of issue
+// 13 in testdata/fuzz/FuzzRequestBodies: every patch type on every
+// subresource, deep nesting, resourceVersion strings, oversize objects). To
+// fuzz, bounded in time:
 //
 //	go test -run '^$' -fuzz FuzzRequestBodies -fuzztime 60s ./test/integration/
 //
@@ -121,47 +157,96 @@ func fuzzSeeds(f *testing.F) []struct {
 // coordinating process, found through the environment (see TestMain).
 func FuzzRequestBodies(f *testing.F) {
 	for _, s := range fuzzSeeds(f) {
-		f.Add(s.v1alpha, false, s.body)
-		f.Add(s.v1alpha, true, s.body)
+		f.Add(s.v1alpha, false, uint8(0), s.body)
+		f.Add(s.v1alpha, true, uint8(0), s.body)
 	}
-	f.Fuzz(func(t *testing.T, alpha, strict bool, body []byte) {
+	// An object too large for etcd (1.7 MB of labels), to every target.
+	big := []byte(`{"apiVersion":"autobusi.group.cicd/v1beta","kind":"JenkinsService","metadata":{"name":"fuzz","labels":{"team":"a"` +
+		oversizeLabels(24000) + `}}}`)
+	for i := range fuzzTargets {
+		f.Add(false, false, uint8(i), big)
+	}
+	f.Fuzz(func(t *testing.T, alpha, strict bool, target uint8, body []byte) {
 		r := fuzzClient(t)
 		version := "v1beta"
 		if alpha {
 			version = "v1alpha"
 		}
-		path := collection(version, fuzzNamespace)
-		query := ""
-		if strict {
-			query = "?fieldValidation=Strict"
+		tg := fuzzTargets[int(target)%len(fuzzTargets)]
+		coll := collection(version, fuzzNamespace)
+		if tg.sub != "" {
+			ensureFuzzObject(t, r)
 		}
-		for _, contentType := range []string{contentJSON, contentYAML, contentProtobuf} {
-			resp := r.do(t, http.MethodPost, path+query, contentType, body)
-			t.Logf("POST %s as %s: %d %s", path+query, contentType, resp.code, resp.message())
+		var query []string
+		if tg.query != "" {
+			query = append(query, tg.query)
+		}
+		if strict {
+			query = append(query, "fieldValidation=Strict")
+		}
+		path := coll + tg.sub
+		if len(query) > 0 {
+			path += "?" + strings.Join(query, "&")
+		}
+		for _, contentType := range tg.contentTypes {
+			resp := r.do(t, tg.method, path, contentType, body)
+			t.Logf("%s %s as %s: %d %s", tg.method, path, contentType, resp.code, resp.message())
 			switch {
 			case resp.code >= 500:
-				t.Errorf("POST %s as %s: %v\nbody %q", path+query, contentType, resp, body)
-			case resp.code == http.StatusCreated:
+				t.Errorf("%s %s as %s: %v\nbody %.2000q", tg.method, path, contentType, resp, body)
+			case resp.code == http.StatusCreated && tg.method == http.MethodPost:
 				var created metav1.PartialObjectMetadata
 				if err := json.Unmarshal(resp.body, &created); err != nil || created.Name == "" || created.Namespace != fuzzNamespace ||
 					created.APIVersion != "autobusi.group.cicd/"+version || created.Kind != "JenkinsService" {
 					t.Errorf("POST %s as %s: 201 with %v (%v)", path, contentType, resp, err)
 					continue
 				}
-				if del := r.do(t, http.MethodDelete, path+"/"+created.Name, "", nil); del.code != http.StatusOK {
+				if created.Name == fuzzObject {
+					continue // the object the other targets write to
+				}
+				if del := r.do(t, http.MethodDelete, coll+"/"+created.Name, "", nil); del.code != http.StatusOK {
 					t.Errorf("deleting %s: %v", created.Name, del)
 				}
+			case resp.code == http.StatusOK || resp.code == http.StatusCreated:
+				// An update or patch the server accepted.
 			case resp.code >= 400:
 				var status metav1.Status
 				if err := json.Unmarshal(resp.body, &status); err != nil || status.Kind != "Status" || int(status.Code) != resp.code {
-					t.Errorf("POST %s as %s: %d without a Status (%v): %v", path, contentType, resp.code, err, resp)
+					t.Errorf("%s %s as %s: %d without a Status (%v): %v", tg.method, path, contentType, resp.code, err, resp)
 				}
 			default:
-				t.Errorf("POST %s as %s: unexpected %v", path, contentType, resp)
+				t.Errorf("%s %s as %s: unexpected %v", tg.method, path, contentType, resp)
 			}
 		}
 		if resp := r.do(t, http.MethodGet, "/readyz", "", nil); resp.code != http.StatusOK {
-			t.Fatalf("/readyz after %q: %v", body, resp)
+			t.Fatalf("/readyz after %.2000q: %v", body, resp)
+		}
+		if out := shared.Output(); strings.Contains(out, "Observed a panic") {
+			t.Fatalf("the server panicked (after %.2000q):\n%s", body, out[max(0, strings.Index(out, "Observed a panic")-200):])
 		}
 	})
+}
+
+// ensureFuzzObject creates fuzzObject when it is not there.
+func ensureFuzzObject(t *testing.T, r *rawClient) {
+	t.Helper()
+	coll := collection("v1beta", fuzzNamespace)
+	if resp := r.do(t, http.MethodGet, coll+"/"+fuzzObject, "", nil); resp.code == http.StatusOK {
+		return
+	}
+	resp := r.do(t, http.MethodPost, coll, contentJSON,
+		[]byte(`{"apiVersion":"autobusi.group.cicd/v1beta","kind":"JenkinsService","metadata":{"name":"`+fuzzObject+`"},"spec":{"replicas":1}}`))
+	if resp.code != http.StatusCreated && resp.code != http.StatusConflict {
+		t.Fatalf("creating %s: %v", fuzzObject, resp)
+	}
+}
+
+// oversizeLabels is n more labels of 60-byte values, about 70 bytes each,
+// each with its leading comma.
+func oversizeLabels(n int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, `,"k%d":"%s"`, i, strings.Repeat("v", 60))
+	}
+	return b.String()
 }

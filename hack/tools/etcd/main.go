@@ -5,7 +5,8 @@
 // envtest).
 //
 // It listens on loopback or unix sockets only: any other listen or advertise
-// address is refused. Once it serves, it prints one line to stdout,
+// address is refused. With --cert-file and friends its https:// URLs serve
+// mutual TLS, as etcd's do. Once it serves, it prints one line to stdout,
 //
 //	etcd 3.7.0 ready: clients http://127.0.0.1:2379 peers http://127.0.0.1:2380 data-dir /tmp/x
 //
@@ -52,6 +53,19 @@ func run(args []string) error {
 		enablePprof  = fs.Bool("enable-pprof", false, "serve runtime profiling data at /debug/pprof/ on the client URLs")
 		startTimeout = fs.Duration("start-timeout", time.Minute, "how long to wait for the server to become ready")
 		printVersion = fs.Bool("version", false, "print the version and exit")
+		// Mutual TLS, as etcd's flags of the same names: https:// URLs serve
+		// with these certificates, and with *client-cert-auth a client or
+		// peer must show a certificate of the trusted CA.
+		certFile        = fs.String("cert-file", "", "path to the client server TLS cert file")
+		keyFile         = fs.String("key-file", "", "path to the client server TLS key file")
+		clientCertAuth  = fs.Bool("client-cert-auth", false, "enable client cert authentication")
+		trustedCA       = fs.String("trusted-ca-file", "", "path to the client server TLS trusted CA cert file")
+		peerCertFile    = fs.String("peer-cert-file", "", "path to the peer server TLS cert file")
+		peerKeyFile     = fs.String("peer-key-file", "", "path to the peer server TLS key file")
+		peerClientAuth  = fs.Bool("peer-client-cert-auth", false, "enable peer client cert authentication")
+		peerTrustedCA   = fs.String("peer-trusted-ca-file", "", "path to the peer server TLS trusted CA file")
+		listenMetrics   = fs.String("listen-metrics-urls", "", "comma-separated loopback http:// URLs to serve /metrics and /health on (no client certificate)")
+		maxRequestBytes = fs.Uint("max-request-bytes", 0, "maximum client request size in bytes the server will accept (0: etcd's default, 1.5 MiB)")
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -75,6 +89,13 @@ func run(args []string) error {
 	cfg.QuotaBackendBytes = *quota
 	cfg.UnsafeNoFsync = *noFsync
 	cfg.EnablePprof = *enablePprof
+	if *maxRequestBytes > 0 {
+		cfg.MaxRequestBytes = *maxRequestBytes
+	}
+	cfg.ClientTLSInfo.CertFile, cfg.ClientTLSInfo.KeyFile = *certFile, *keyFile
+	cfg.ClientTLSInfo.ClientCertAuth, cfg.ClientTLSInfo.TrustedCAFile = *clientCertAuth, *trustedCA
+	cfg.PeerTLSInfo.CertFile, cfg.PeerTLSInfo.KeyFile = *peerCertFile, *peerKeyFile
+	cfg.PeerTLSInfo.ClientCertAuth, cfg.PeerTLSInfo.TrustedCAFile = *peerClientAuth, *peerTrustedCA
 
 	var err error
 	if cfg.ListenClientUrls, err = parseURLs("listen-client-urls", *listenClient); err != nil {
@@ -96,6 +117,11 @@ func run(args []string) error {
 	}
 	if err != nil {
 		return err
+	}
+	if *listenMetrics != "" {
+		if cfg.ListenMetricsUrls, err = parseURLs("listen-metrics-urls", *listenMetrics); err != nil {
+			return err
+		}
 	}
 	cfg.InitialCluster = *initCluster
 	if cfg.InitialCluster == "" {
@@ -124,11 +150,11 @@ func run(args []string) error {
 
 	clients := make([]string, 0, len(e.Clients))
 	for _, l := range e.Clients {
-		clients = append(clients, listenerURL(l.Addr()))
+		clients = append(clients, listenerURL(l.Addr(), cfg.ClientTLSInfo.CertFile != ""))
 	}
 	peers := make([]string, 0, len(e.Peers))
 	for _, p := range e.Peers {
-		peers = append(peers, listenerURL(p.Addr()))
+		peers = append(peers, listenerURL(p.Addr(), cfg.PeerTLSInfo.CertFile != ""))
 	}
 	fmt.Printf("etcd %s ready: clients %s peers %s data-dir %s\n",
 		version.Version, strings.Join(clients, ","), strings.Join(peers, ","), cfg.Dir)
@@ -143,7 +169,7 @@ func run(args []string) error {
 }
 
 // parseURLs parses a comma-separated list of URLs and refuses any that is
-// neither http:// on a loopback address nor a unix socket.
+// neither http:// or https:// on a loopback address nor a unix socket.
 func parseURLs(flagName, list string) ([]url.URL, error) {
 	var urls []url.URL
 	for _, s := range strings.Split(list, ",") {
@@ -157,7 +183,7 @@ func parseURLs(flagName, list string) ([]url.URL, error) {
 		}
 		switch u.Scheme {
 		case "unix":
-		case "http":
+		case "http", "https":
 			if !isLoopback(u.Hostname()) {
 				return nil, fmt.Errorf("--%s: %q is not a loopback address (this etcd is for tests and listens on loopback only)", flagName, s)
 			}
@@ -165,7 +191,7 @@ func parseURLs(flagName, list string) ([]url.URL, error) {
 				return nil, fmt.Errorf("--%s: %q has no port", flagName, s)
 			}
 		default:
-			return nil, fmt.Errorf("--%s: %q: only http:// and unix:// URLs are supported (no TLS)", flagName, s)
+			return nil, fmt.Errorf("--%s: %q: only http://, https:// and unix:// URLs are supported", flagName, s)
 		}
 		urls = append(urls, *u)
 	}
@@ -183,9 +209,12 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-func listenerURL(a net.Addr) string {
-	if a.Network() == "unix" {
+func listenerURL(a net.Addr, tls bool) string {
+	switch {
+	case a.Network() == "unix":
 		return "unix://" + a.String()
+	case tls:
+		return "https://" + a.String()
 	}
 	return "http://" + a.String()
 }
