@@ -53,6 +53,11 @@ C ?= 8
 bench:
 	N=$(N) C=$(C) hack/bench.sh $(BENCH_FLAGS)
 
+## bench-quick: make bench for development: N=1000, 3 rounds, no report written
+.PHONY: bench-quick
+bench-quick:
+	N=1000 C=$(C) hack/bench.sh -out '' $(BENCH_FLAGS)
+
 ## proto-clients: the include tree of our .proto files and all they import in
 ## _output/proto, and Python bindings in _output/python (hack/proto-clients.sh)
 .PHONY: proto-clients

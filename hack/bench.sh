@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# make bench: the same workload against cicd-apiserver (local mode; v1beta JSON,
-# v1beta protobuf, v1alpha protobuf), a multi-version CRD with a conversion
-# webhook in the pinned kube-apiserver (v1beta and v1alpha, JSON), built-in
-# Deployments in that kube-apiserver (protobuf) and raw etcd. Prints a line per
-# phase and a table at the end, and writes docs/benchmarks.md. See test/bench.
+# make bench: the same workload against cicd-apiserver (local mode: v1beta
+# protobuf, v1alpha protobuf; as deployed, behind the pinned kube-apiserver's
+# aggregator: v1beta protobuf and JSON), a multi-version CRD with a conversion
+# webhook in the pinned kube-apiserver (v1beta JSON) and raw etcd; more with
+# -setups (ours-json, crd-alpha, deploy). Every phase runs against every setup
+# in turn, -rounds times (3); the report gives medians and spreads. Prints a
+# line per phase and tables at the end, and writes docs/benchmarks.md. See
+# test/bench.
 #
 #   hack/bench.sh                      N=10000 C=8
 #   N=2000 C=8 hack/bench.sh           a smaller run
