@@ -53,6 +53,12 @@ C ?= 8
 bench:
 	N=$(N) C=$(C) hack/bench.sh $(BENCH_FLAGS)
 
+## bench-growth: create, list and delete 1 000, 10 000 and 50 000 objects in ours-pb,
+## ours-agg and crd-beta; slopes and a plot (docs/benchmarks-growth.svg) in docs/benchmarks.md
+.PHONY: bench-growth
+bench-growth:
+	C=$(C) hack/bench.sh -rounds 0 -growth 1000,10000,50000 $(BENCH_FLAGS)
+
 ## bench-quick: make bench for development: N=1000, 3 rounds, no report written
 .PHONY: bench-quick
 bench-quick:

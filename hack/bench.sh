@@ -8,7 +8,9 @@
 # line per phase and tables at the end, and writes docs/benchmarks.md. See
 # test/bench.
 #
-#   hack/bench.sh                      N=10000 C=8
+#   hack/bench.sh                      N=10000 C=8, 3 rounds
+#   hack/bench.sh -rounds 0 -growth 1000,10000,50000
+#                                      growth with N only (make bench-growth)
 #   N=2000 C=8 hack/bench.sh           a smaller run
 #   hack/bench.sh -setups ours-pb,etcd -profile-dir /tmp/prof -out ''
 #                                      any flag of test/bench (go run ./test/bench -h)
@@ -27,8 +29,11 @@ echo ">> building cicd-apiserver and test/bench into _output/bench" >&2
 mkdir -p _output/bench
 go build -ldflags "$(hack/version.sh)" -o _output/bench/cicd-apiserver .
 go build -o _output/bench/bench ./test/bench
+# The plot program of -growth is a module of its own (gonum.org/v1/plot stays
+# out of the server's go.mod).
+(cd test/bench/plot && go build -o ../../../_output/bench/plot .)
 echo ">> ready in $((SECONDS - start))s" >&2
 
 _output/bench/bench -n "${N:-10000}" -c "${C:-8}" \
-	-server _output/bench/cicd-apiserver -bin-dir _output/bin "$@"
+	-server _output/bench/cicd-apiserver -bin-dir _output/bin -plot _output/bench/plot "$@"
 echo ">> make bench took $((SECONDS - start))s" >&2

@@ -50,7 +50,9 @@ func main() {
 	fs.IntVar(&o.p.HotKeys, "hot", 16, "hot keys of the update phase")
 	fs.IntVar(&o.p.Watchers, "watchers", 10, "watchers of the watch phase")
 	fs.IntVar(&o.p.ManyWatchers, "many-watchers", 100, "watchers of the second watch phase, with as many events in all as the first (0: none)")
-	fs.IntVar(&o.p.Rounds, "rounds", 3, "rounds: every phase runs against every setup in turn, this many times; the report gives medians and spreads")
+	fs.IntVar(&o.p.Rounds, "rounds", 3, "rounds: every phase runs against every setup in turn, this many times; the report gives medians and spreads (0: none, with -growth)")
+	growth := fs.String("growth", "", "after the rounds, create, list and delete N objects in ours-pb, ours-agg and crd-beta for each N of this comma-separated list (e.g. 1000,10000,50000), with slopes and a plot")
+	fs.StringVar(&o.plotBin, "plot", "", "the plot program for -growth (test/bench/plot; hack/bench.sh builds it)")
 	fs.IntVar(&o.p.WatchUpdates, "watch-updates", 0, "updates the watchers receive, M (0: N/10, at least 100)")
 	setups := fs.String("setups", strings.Join(defaultSetups, ","), "setups to run, comma separated: "+strings.Join(allSetups, ", "))
 	fs.StringVar(&o.binDir, "bin-dir", "_output/bin", "directory of the pinned etcd and kube-apiserver (hack/tools.sh)")
@@ -75,8 +77,13 @@ func main() {
 	if o.p.WatchUpdates == 0 {
 		o.p.WatchUpdates = max(o.p.N/10, 100)
 	}
-	if o.p.N < 2*o.p.HotKeys || o.p.C < 1 || o.p.Watchers < 1 || o.p.Lists < 1 || o.p.Rounds < 1 || o.p.ManyWatchers < 0 {
-		fmt.Fprintln(os.Stderr, "bench: need -n ≥ 2×-hot, -c ≥ 1, -watchers ≥ 1, -many-watchers ≥ 0, -lists ≥ 1, -rounds ≥ 1")
+	var err error
+	if o.growth, err = parseGrowth(*growth); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
+	if o.p.N < 2*o.p.HotKeys || o.p.C < 1 || o.p.Watchers < 1 || o.p.Lists < 1 || o.p.Rounds < 0 || (o.p.Rounds == 0 && len(o.growth) == 0) || o.p.ManyWatchers < 0 {
+		fmt.Fprintln(os.Stderr, "bench: need -n ≥ 2×-hot, -c ≥ 1, -watchers ≥ 1, -many-watchers ≥ 0, -lists ≥ 1, -rounds ≥ 1 (or 0 with -growth)")
 		os.Exit(2)
 	}
 	o.setups = map[string]bool{}
@@ -113,6 +120,8 @@ type options struct {
 	fsync      bool
 	profileDir string
 	profileFor time.Duration
+	growth     []int
+	plotBin    string
 	valueSize  int
 	timeout    time.Duration
 }
@@ -217,12 +226,27 @@ func run(ctx context.Context, o *options) (err error) {
 		}
 		rounds = append(rounds, res)
 	}
+	var growthPts []growthPoint
+	if len(o.growth) > 0 && ctx.Err() == nil {
+		growthPts = b.growth(ctx, setups, o.growth)
+	}
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
 	st.run()
 
 	rep := newReport(o, env, rounds, order, started)
+	rep.growth = growthPts
+	if len(growthPts) > 0 && o.out != "" {
+		rep.plot = "benchmarks-growth.svg"
+		svg := filepath.Join(filepath.Dir(o.out), rep.plot)
+		if err := drawGrowth(growthPts, o.plotBin, o.workDir, svg); err != nil {
+			logf("growth plot: %v", err)
+			rep.plot = ""
+		} else {
+			logf("wrote %s", svg)
+		}
+	}
 	text := rep.markdown()
 	fmt.Println()
 	fmt.Println(rep.terminal())

@@ -20,6 +20,8 @@ type report struct {
 	order   []string
 	started time.Time
 	elapsed time.Duration
+	growth  []growthPoint
+	plot    string // the growth plot, relative to the report
 }
 
 func newReport(o *options, env *environment, rounds []map[string]*setupResult, order []string, started time.Time) *report {
@@ -630,6 +632,7 @@ func (r *report) markdown() string {
 			fmt.Fprintf(&sb, "\n**%s failed**: %s\n", id, f)
 		}
 	}
+	sb.WriteString(growthMarkdown(r.growth, r.plot))
 	return sb.String()
 }
 
