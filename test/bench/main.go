@@ -214,6 +214,9 @@ func run(ctx context.Context, o *options) (err error) {
 	var order []string
 	for _, s := range setups {
 		order = append(order, s.id)
+		if s.rssPID != 0 {
+			s.baseRSS, _ = rssBytes(s.rssPID)
+		}
 	}
 	var rounds []map[string]*setupResult
 	for r := 0; r < o.p.Rounds && ctx.Err() == nil; r++ {

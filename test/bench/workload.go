@@ -54,6 +54,8 @@ type setup struct {
 	backendProfile func(d time.Duration) (io.ReadCloser, error)
 	// ns is the namespace of the setup's objects.
 	ns string
+	// baseRSS is the API server's RSS before the first round.
+	baseRSS int64
 	// storedBytes is the size of one object as stored in etcd.
 	storedBytes int
 }
