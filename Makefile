@@ -19,11 +19,13 @@ run: build
 generate:
 	hack/update-codegen.sh
 
-## verify: fail on stale generated files, .proto files protoc refuses, gofmt, go vet
-## or golangci-lint (pinned, installed into _output/tools; config .golangci.yaml)
+## verify: fail on stale generated files, .proto files protoc refuses, gofmt, go vet,
+## an image build context that lacks a package of the binary, or golangci-lint
+## (pinned, installed into _output/tools; config .golangci.yaml)
 verify:
 	hack/verify-codegen.sh
 	hack/verify-proto.sh
+	hack/verify-dockerignore.sh
 	hack/verify-lint.sh
 
 ## test: unit, round-trip, admission, registry and integration tests (the integration
@@ -63,6 +65,14 @@ bench-growth:
 .PHONY: bench-quick
 bench-quick:
 	N=1000 C=$(C) hack/bench.sh -out '' $(BENCH_FLAGS)
+
+## bench-controller: the controller's figure (docs/controller.md): CONTROLLER_N approved
+## JenkinsServices (default 1000) to StatefulSets and status written, in the e2e cluster
+## (test/e2e TestControllerBench); CONTROLLER_ARGS adds controller flags
+.PHONY: bench-controller
+CONTROLLER_N ?= 1000
+bench-controller:
+	E2E_CONTROLLER_BENCH=$(CONTROLLER_N) E2E_CONTROLLER_BENCH_ARGS="$(CONTROLLER_ARGS)" hack/e2e.sh -run TestControllerBench
 
 ## proto-clients: the include tree of our .proto files and all they import in
 ## _output/proto, and Python bindings in _output/python (hack/proto-clients.sh)

@@ -14,6 +14,8 @@ import (
 	logsapi "k8s.io/component-base/logs/api/v1"
 	"k8s.io/component-base/term"
 
+	"github.com/autobusi/cicd-apiserver/controller"
+	"github.com/autobusi/cicd-apiserver/migrate"
 	"github.com/autobusi/cicd-apiserver/version"
 )
 
@@ -33,8 +35,10 @@ headers, authorized with SubjectAccessReview, and admission reads the core API
 through --kubeconfig (or the in-cluster configuration).
 
 Commands:
-  local     Run stand-alone, with an embedded etcd, its own CA and an admin kubeconfig
-  version   Print the version`,
+  controller  Reconcile approved JenkinsServices into running Jenkins instances
+  local       Run stand-alone, with an embedded etcd, its own CA and an admin kubeconfig
+  migrate     Rewrite every stored JenkinsService in the storage version and encoding
+  version     Print the version`,
 		SilenceUsage: true,
 		PersistentPreRunE: func(*cobra.Command, []string) error {
 			return compatibility.DefaultComponentGlobalsRegistry.Set()
@@ -51,6 +55,8 @@ Commands:
 	addFlagSets(cmd, o.Flags())
 
 	cmd.AddCommand(newLocalCommand(ctx, out), newVersionCommand(out))
+	cmd.AddCommand(controller.NewCommand(ctx))
+	cmd.AddCommand(migrate.NewCommand(ctx, out))
 	return cmd
 }
 

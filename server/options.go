@@ -43,6 +43,8 @@ type Options struct {
 	// Local, when set, is local mode: the same options with local storage,
 	// certificates, authentication and authorization applied.
 	Local *local.Options
+	// APIEnablement is --runtime-config: versions of the group to turn off.
+	APIEnablement *genericoptions.APIEnablementOptions
 }
 
 // NewOptions returns the delegated-mode defaults: etcd prefix, protobuf
@@ -53,6 +55,7 @@ func NewOptions() *Options {
 		Recommended:        genericoptions.NewRecommendedOptions(EtcdPathPrefix, storageCodec()),
 		MaxJenkinsServices: DefaultMaxJenkinsServices,
 		Logs:               logsapi.NewLoggingConfiguration(),
+		APIEnablement:      genericoptions.NewAPIEnablementOptions(),
 	}
 	setStorageDefaults(o.Recommended.Etcd)
 	jsadmission.Register(o.Recommended.Admission.Plugins)
@@ -93,6 +96,7 @@ func (o *Options) Flags() cliflag.NamedFlagSets {
 	r.EgressSelector.AddFlags(fss.FlagSet("egress selector"))
 	r.Traces.AddFlags(fss.FlagSet("traces"))
 	logsapi.AddFlags(o.Logs, fss.FlagSet("logs"))
+	addAPIEnablementFlags(fss.FlagSet("api enablement"), o.APIEnablement)
 	return fss
 }
 
@@ -163,6 +167,9 @@ func (o *Options) applyTo(gc *genericapiserver.RecommendedConfig, wiring **admis
 	}
 	if *wiring == nil {
 		return fmt.Errorf("the JenkinsService admission was not initialized")
+	}
+	if err := applyAPIEnablement(o.APIEnablement, &gc.Config); err != nil {
+		return err
 	}
 	if o.Local != nil {
 		if err := o.Local.ApplyTo(&gc.Config); err != nil {

@@ -11,8 +11,6 @@ import (
 	basecompatibility "k8s.io/component-base/compatibility"
 
 	"github.com/autobusi/cicd-apiserver/apis/cicd"
-	"github.com/autobusi/cicd-apiserver/apis/cicd/v1alpha"
-	"github.com/autobusi/cicd-apiserver/apis/cicd/v1beta"
 	"github.com/autobusi/cicd-apiserver/registry/jenkinsservice"
 )
 
@@ -82,14 +80,21 @@ func (c CompletedConfig) New() (*Server, error) {
 	}
 	s := &Server{GenericAPIServer: generic, extra: c.ExtraConfig}
 
-	storage, err := jenkinsservice.NewStorage(Scheme, c.GenericConfig.RESTOptionsGetter)
+	getter, err := retiredVersionsGetter(&c.GenericConfig)
+	if err != nil {
+		return nil, err
+	}
+	storage, err := jenkinsservice.NewStorage(Scheme, getter)
 	if err != nil {
 		return nil, fmt.Errorf("jenkinsservices storage: %w", err)
 	}
 	resources := storage.Map()
 	group := genericapiserver.NewDefaultAPIGroupInfo(cicd.GroupName, Scheme, metav1.ParameterCodec, Codecs)
-	group.VersionedResourcesStorageMap[v1beta.SchemeGroupVersion.Version] = resources
-	group.VersionedResourcesStorageMap[v1alpha.SchemeGroupVersion.Version] = resources
+	// Only the versions --runtime-config leaves on (all by default).
+	group.PrioritizedVersions = enabledVersions(&c.GenericConfig)
+	for _, gv := range group.PrioritizedVersions {
+		group.VersionedResourcesStorageMap[gv.Version] = resources
+	}
 	if err := generic.InstallAPIGroup(&group); err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/autobusi/cicd-apiserver/apis/cicd"
 	"github.com/autobusi/cicd-apiserver/apis/cicd/v1beta"
+	"github.com/autobusi/cicd-apiserver/storagecodec"
 )
 
 const (
@@ -66,7 +67,8 @@ func completeStorage(etcd *genericoptions.EtcdOptions) error {
 	if err != nil {
 		return fmt.Errorf("storage codec for %q: %w", mediaType, err)
 	}
-	etcd.StorageConfig.Codec = codec
+	// Count and repair objects read in an older storage form (issue 12).
+	etcd.StorageConfig.Codec = storagecodec.Wrap(codec, storageVersion, storagecodec.EncodingOfMediaType(mediaType))
 	etcd.StorageConfig.EncodeVersioner = versioner
 	etcd.StorageConfig.Transport.EgressLookup = eagerEtcdDialer
 	return nil

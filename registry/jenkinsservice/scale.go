@@ -25,7 +25,8 @@ import (
 
 // ScaleREST is the scale subresource: an autoscaling/v1 Scale view of a
 // JenkinsService. spec.replicas is the service's spec.replicas; status.replicas
-// the number of its running instances; status.selector is empty.
+// the number of its running instances; status.selector the label selector of
+// the instances' Pods (cicd.InstanceSelector), so an HPA can target it.
 //
 // Inside the server the Scale is the internal type of k8s.io/client-go/scale/scheme
 // (the group "autoscaling", version __internal), converted to and from
@@ -102,7 +103,7 @@ func scaleOf(js *cicd.JenkinsService) *scalescheme.Scale {
 			CreationTimestamp: js.CreationTimestamp,
 		},
 		Spec:   scalescheme.ScaleSpec{Replicas: js.Spec.Replicas},
-		Status: scalescheme.ScaleStatus{Replicas: runningInstances(js)},
+		Status: scalescheme.ScaleStatus{Replicas: runningInstances(js), Selector: cicd.InstanceSelector(js.Name)},
 	}
 }
 

@@ -36,8 +36,8 @@ func TestScaleOf(t *testing.T) {
 				js.Status.Instances = append(js.Status.Instances, cicd.JenkinsServerInstance{Running: running})
 			}
 			scale := scaleOf(js)
-			if scale.Spec.Replicas != 2 || scale.Status.Replicas != tc.wantRunning || scale.Status.Selector != nil {
-				t.Errorf("scale = spec %d, status %d, selector %v; want 2, %d, none", scale.Spec.Replicas, scale.Status.Replicas, scale.Status.Selector, tc.wantRunning)
+			if scale.Spec.Replicas != 2 || scale.Status.Replicas != tc.wantRunning || !apiequality.Semantic.DeepEqual(scale.Status.Selector, cicd.InstanceSelector("ci")) {
+				t.Errorf("scale = spec %d, status %d, selector %v; want 2, %d, the instances' selector", scale.Spec.Replicas, scale.Status.Replicas, scale.Status.Selector, tc.wantRunning)
 			}
 			if scale.Name != "ci" || scale.Namespace != "team-a" || scale.UID != "uid-1" || scale.ResourceVersion != "10" || !scale.CreationTimestamp.Equal(&js.CreationTimestamp) {
 				t.Errorf("scale metadata = %+v", scale.ObjectMeta)
@@ -46,7 +46,8 @@ func TestScaleOf(t *testing.T) {
 	}
 }
 
-// The Scale a client reads is autoscaling/v1, with an empty selector.
+// The Scale a client reads is autoscaling/v1, with the instances' selector as a
+// string, as an HPA reads it.
 func TestScaleServedAsAutoscalingV1(t *testing.T) {
 	var r ScaleREST
 	for _, gv := range []schema.GroupVersion{v1alpha.SchemeGroupVersion, {Group: cicd.GroupName, Version: "v1beta"}} {
@@ -59,7 +60,7 @@ func TestScaleServedAsAutoscalingV1(t *testing.T) {
 		t.Fatal(err)
 	}
 	v1 := out.(*autoscalingv1.Scale)
-	if v1.Spec.Replicas != 2 || v1.Status.Replicas != 1 || v1.Status.Selector != "" {
+	if v1.Spec.Replicas != 2 || v1.Status.Replicas != 1 || v1.Status.Selector != "app.kubernetes.io/instance=ci,app.kubernetes.io/name=jenkins" {
 		t.Errorf("autoscaling/v1 Scale = %+v", v1)
 	}
 	back := &scalescheme.Scale{}

@@ -28,6 +28,9 @@ var tableColumns = []metav1.TableColumnDefinition{
 	{Name: "Approval", Type: "string", Description: "Approved, Denied or Pending, from the Approved condition (v1alpha status.approvalstatus)."},
 	{Name: "Ready", Type: "string", Description: "The number of running instances out of the number requested."},
 	{Name: "Age", Type: "string", Format: "date", Description: objectMetaDoc["creationTimestamp"]},
+	// Priority 1: kubectl shows them with -o wide.
+	{Name: "Image", Type: "string", Priority: 1, Description: "The container image of the instances (spec.image; not in v1alpha)."},
+	{Name: "Memory", Type: "string", Priority: 1, Description: "The memory of each instance (spec.resources.memory; not in v1alpha)."},
 }
 
 // tableConvertor prints JenkinsServices (and lists of them) as a metav1.Table.
@@ -74,6 +77,8 @@ func (c tableConvertor) row(js *cicd.JenkinsService) metav1.TableRow {
 			string(v1alpha.ApprovalOf(js.Status.Conditions)),
 			fmt.Sprintf("%d/%d", runningInstances(js), js.Spec.Replicas),
 			age(c.clock, js.CreationTimestamp),
+			js.Spec.Image,
+			js.Spec.Resources.Memory.String(),
 		},
 		Object: runtime.RawExtension{Object: js},
 	}

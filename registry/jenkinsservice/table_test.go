@@ -20,17 +20,17 @@ func TestTableColumns(t *testing.T) {
 	for _, c := range table.ColumnDefinitions {
 		names = append(names, c.Name)
 		formats = append(formats, c.Format)
-		if c.Priority != 0 {
-			t.Errorf("column %s has priority %d", c.Name, c.Priority)
+		if wide := c.Name == "Image" || c.Name == "Memory"; c.Priority != map[bool]int32{false: 0, true: 1}[wide] {
+			t.Errorf("column %s has priority %d, want 1 for the -o wide columns and 0 for the others", c.Name, c.Priority)
 		}
 		if c.Description == "" {
 			t.Errorf("column %s has no description", c.Name)
 		}
 	}
-	if diff := cmp.Diff([]string{"Name", "Replicas", "CPU", "Approval", "Ready", "Age"}, names); diff != "" {
+	if diff := cmp.Diff([]string{"Name", "Replicas", "CPU", "Approval", "Ready", "Age", "Image", "Memory"}, names); diff != "" {
 		t.Errorf("columns (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]string{"name", "", "", "", "", "date"}, formats); diff != "" {
+	if diff := cmp.Diff([]string{"name", "", "", "", "", "date", "", ""}, formats); diff != "" {
 		t.Errorf("formats (-want +got):\n%s", diff)
 	}
 
@@ -69,10 +69,10 @@ func TestTableRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := [][]interface{}{
-		{"ci", int64(2), "1500m", "Approved", "1/2", "90m"},
-		{"pending", int64(2), "1500m", "Pending", "0/2", "3d"},
-		{"denied", int64(0), "2", "Denied", "0/0", "30s"},
-		{"unknown", int64(2), "1500m", "Pending", "2/2", "<unknown>"},
+		{"ci", int64(2), "1500m", "Approved", "1/2", "90m", "jenkins/jenkins:2.462.3-lts", "4Gi"},
+		{"pending", int64(2), "1500m", "Pending", "0/2", "3d", "jenkins/jenkins:2.462.3-lts", "4Gi"},
+		{"denied", int64(0), "2", "Denied", "0/0", "30s", "jenkins/jenkins:2.462.3-lts", "4Gi"},
+		{"unknown", int64(2), "1500m", "Pending", "2/2", "<unknown>", "jenkins/jenkins:2.462.3-lts", "4Gi"},
 	}
 	var got [][]interface{}
 	for i, row := range table.Rows {

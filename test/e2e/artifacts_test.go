@@ -37,6 +37,8 @@ func TestDeployManifests(t *testing.T) {
 		"clusterrolebinding/cicd-apiserver:system:auth-delegator", "rolebinding/cicd-apiserver:extension-apiserver-authentication-reader",
 		"deployment/cicd-apiserver", "poddisruptionbudget/cicd-apiserver", "service/cicd-apiserver", "secret/cicd-apiserver-serving-cert",
 		"statefulset/cicd-etcd", "service/cicd-etcd", "apiservice/v1beta.autobusi.group.cicd", "apiservice/v1alpha.autobusi.group.cicd",
+		"serviceaccount/cicd-controller", "clusterrole/cicd-controller", "clusterrolebinding/cicd-controller",
+		"role/cicd-controller-leader-election", "rolebinding/cicd-controller-leader-election", "deployment/cicd-controller",
 	} {
 		if !contains(want, k) {
 			t.Errorf("artifacts/deploy has no %s (has %v)", k, want)

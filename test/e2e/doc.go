@@ -1,6 +1,6 @@
 // Package e2e tests cicd-apiserver behind a real kube-apiserver: etcd,
 // kube-apiserver with the aggregation layer and RBAC, kube-controller-manager
-// (namespace and garbage collector controllers), and two cicd-apiserver
+// (namespace, garbage collector and storage version migrator controllers), and two cicd-apiserver
 // processes in their delegated mode on one etcd, registered with a Service
 // and the two APIServices of artifacts/deploy. Every check goes through the
 // kube-apiserver's port, with the pinned kubectl and client-go.

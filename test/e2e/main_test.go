@@ -337,8 +337,12 @@ func startKube(ctx context.Context) error {
 		"--secure-port", strconv.Itoa(kcmPort),
 		"--leader-elect=false",
 		// What the tests need: namespace deletion and garbage collection of
-		// dependents, both across the aggregated API.
-		"--controllers", "namespace-controller,garbage-collector-controller",
+		// dependents, both across the aggregated API; the StatefulSets'
+		// Pods and claims of the JenkinsService controller (controller_test.go),
+		// the default ServiceAccount the Pods need, and the claims' protection
+		// finalizer removed once no Pod uses them; storage version migration
+		// (migration_test.go; it needs the garbage collector's monitors).
+		"--controllers", "namespace-controller,garbage-collector-controller,statefulset-controller,persistentvolumeclaim-protection-controller,serviceaccount-controller,storage-version-migrator-controller",
 		"--concurrent-gc-syncs", "5",
 		"--v=1",
 	)
@@ -351,7 +355,7 @@ func startKube(ctx context.Context) error {
 
 // register applies the registration from artifacts/deploy: a copy of it with
 // certificates from hack/gen-certs.sh, through an overlay that leaves out
-// what runs in pods (the Deployment, the etcd StatefulSet) and makes the
+// what runs in pods (the Deployments, the etcd StatefulSet) and makes the
 // Service an ExternalName for localhost on the servers' port. Namespace,
 // ServiceAccount, RBAC, Secret and the APIServices with their caBundle are
 // applied as they are.
@@ -383,6 +387,11 @@ patches:
     apiVersion: apps/v1
     kind: Deployment
     metadata: {name: cicd-apiserver, namespace: %[1]s}
+- patch: |-
+    $patch: delete
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: cicd-controller, namespace: %[1]s}
 - patch: |-
     $patch: delete
     apiVersion: apps/v1

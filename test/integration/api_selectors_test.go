@@ -196,7 +196,7 @@ func TestAPIServerSideApply(t *testing.T) {
 }
 
 // API.md, kubectl: the server-side table has the columns NAME, REPLICAS, CPU,
-// APPROVAL, READY, AGE in either version.
+// APPROVAL, READY, AGE in either version, and IMAGE and MEMORY for -o wide.
 func TestAPITable(t *testing.T) {
 	ctx, ns := testContext(t), namespace(t)
 	createFull(ctx, t, shared.Clientset(t, framework.JSON).CicdV1beta().JenkinsServices(ns), "tbl")
@@ -219,14 +219,14 @@ func TestAPITable(t *testing.T) {
 		for _, c := range table.ColumnDefinitions {
 			cols = append(cols, strings.ToUpper(c.Name))
 		}
-		if !slices.Equal(cols, []string{"NAME", "REPLICAS", "CPU", "APPROVAL", "READY", "AGE"}) {
+		if !slices.Equal(cols, []string{"NAME", "REPLICAS", "CPU", "APPROVAL", "READY", "AGE", "IMAGE", "MEMORY"}) {
 			t.Errorf("%s table columns %v", version, cols)
 		}
 		if len(table.Rows) != 1 {
 			t.Fatalf("%s table rows: %d", version, len(table.Rows))
 		}
 		cells := table.Rows[0].Cells
-		if len(cells) != 6 || cells[0] != "tbl" || cells[1] != float64(0) || cells[3] != "Approved" {
+		if len(cells) != 8 || cells[0] != "tbl" || cells[1] != float64(0) || cells[3] != "Approved" {
 			t.Errorf("%s table row %v, want tbl, 0 replicas, Approved", version, cells)
 		}
 		rows = append(rows, cells[:5])

@@ -271,7 +271,7 @@ func TestAPIApprovalSubresource(t *testing.T) {
 
 // API.md, Subresources, scale: autoscaling/v1 Scale through the generated
 // GetScale/UpdateScale in both versions; spec.replicas is spec.replicas,
-// status.replicas the running instances.
+// status.replicas the running instances, status.selector the instances' Pods.
 func TestAPIScaleSubresource(t *testing.T) {
 	for _, enc := range encodings {
 		t.Run(encName(enc), func(t *testing.T) {
@@ -315,6 +315,10 @@ func TestAPIScaleSubresource(t *testing.T) {
 				}
 				if scale.Spec.Replicas != *cur.Spec.Replicas || scale.Status.Replicas != 2 {
 					t.Errorf("%s scale spec.replicas %d (object %d), status.replicas %d (want 2 running)", version, scale.Spec.Replicas, *cur.Spec.Replicas, scale.Status.Replicas)
+				}
+				// The instances' Pods, as the controller labels them: what an HPA selects.
+				if want := "app.kubernetes.io/instance=sc,app.kubernetes.io/name=jenkins"; scale.Status.Selector != want {
+					t.Errorf("%s scale status.selector %q, want %q", version, scale.Status.Selector, want)
 				}
 
 				scale.Spec.Replicas = *cur.Spec.Replicas + 1
