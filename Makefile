@@ -55,6 +55,17 @@ C ?= 8
 bench:
 	N=$(N) C=$(C) hack/bench.sh $(BENCH_FLAGS)
 
+## bench-growth: create, list and delete 1 000, 10 000 and 50 000 objects in ours-pb,
+## ours-agg and crd-beta; slopes and a plot (docs/benchmarks-growth.svg) in docs/benchmarks.md
+.PHONY: bench-growth
+bench-growth:
+	C=$(C) hack/bench.sh -rounds 0 -growth 1000,10000,50000 $(BENCH_FLAGS)
+
+## bench-quick: make bench for development: N=1000, 3 rounds, no report written
+.PHONY: bench-quick
+bench-quick:
+	N=1000 C=$(C) hack/bench.sh -out '' $(BENCH_FLAGS)
+
 ## bench-controller: the controller's figure (docs/controller.md): CONTROLLER_N approved
 ## JenkinsServices (default 1000) to StatefulSets and status written, in the e2e cluster
 ## (test/e2e TestControllerBench); CONTROLLER_ARGS adds controller flags

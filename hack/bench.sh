@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# make bench: the same workload against cicd-apiserver (local mode; v1beta JSON,
-# v1beta protobuf, v1alpha protobuf), a multi-version CRD with a conversion
-# webhook in the pinned kube-apiserver (v1beta and v1alpha, JSON), built-in
-# Deployments in that kube-apiserver (protobuf) and raw etcd. Prints a line per
-# phase and a table at the end, and writes docs/benchmarks.md. See test/bench.
+# make bench: the same workload against cicd-apiserver (local mode: v1beta
+# protobuf, v1alpha protobuf; as deployed, behind the pinned kube-apiserver's
+# aggregator: v1beta protobuf and JSON), a multi-version CRD with a conversion
+# webhook in the pinned kube-apiserver (v1beta JSON) and raw etcd; more with
+# -setups (ours-json, crd-alpha, deploy). Every phase runs against every setup
+# in turn, -rounds times (3); the report gives medians and spreads. Prints a
+# line per phase and tables at the end, and writes docs/benchmarks.md. See
+# test/bench.
 #
-#   hack/bench.sh                      N=10000 C=8
+#   hack/bench.sh                      N=10000 C=8, 3 rounds
+#   hack/bench.sh -rounds 0 -growth 1000,10000,50000
+#                                      growth with N only (make bench-growth)
 #   N=2000 C=8 hack/bench.sh           a smaller run
 #   hack/bench.sh -setups ours-pb,etcd -profile-dir /tmp/prof -out ''
 #                                      any flag of test/bench (go run ./test/bench -h)
@@ -24,8 +29,11 @@ echo ">> building cicd-apiserver and test/bench into _output/bench" >&2
 mkdir -p _output/bench
 go build -ldflags "$(hack/version.sh)" -o _output/bench/cicd-apiserver .
 go build -o _output/bench/bench ./test/bench
+# The plot program of -growth is a module of its own (gonum.org/v1/plot stays
+# out of the server's go.mod).
+(cd test/bench/plot && go build -o ../../../_output/bench/plot .)
 echo ">> ready in $((SECONDS - start))s" >&2
 
 _output/bench/bench -n "${N:-10000}" -c "${C:-8}" \
-	-server _output/bench/cicd-apiserver -bin-dir _output/bin "$@"
+	-server _output/bench/cicd-apiserver -bin-dir _output/bin -plot _output/bench/plot "$@"
 echo ">> make bench took $((SECONDS - start))s" >&2

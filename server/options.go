@@ -20,6 +20,7 @@ import (
 	netutils "k8s.io/utils/net"
 
 	jsadmission "github.com/autobusi/cicd-apiserver/admission/jenkinsservice"
+	"github.com/autobusi/cicd-apiserver/server/frontproxy"
 	"github.com/autobusi/cicd-apiserver/server/local"
 	"github.com/autobusi/cicd-apiserver/server/storagelimit"
 )
@@ -185,6 +186,10 @@ func (o *Options) applyTo(gc *genericapiserver.RecommendedConfig, wiring **admis
 		if err := o.Local.ApplyTo(&gc.Config); err != nil {
 			return err
 		}
+	} else {
+		// Behind the aggregator: verify the front proxy's certificate once,
+		// not per request (server/frontproxy).
+		gc.Authentication.Authenticator = frontproxy.Wrap(gc.Authentication.Authenticator, gc.Authentication.RequestHeaderConfig)
 	}
 	if o.Recommended.Admission == nil {
 		// No core API, no chain from the generic options: ours alone.

@@ -64,7 +64,7 @@ func newEnvironment(o *options) (*environment, error) {
 	e.etcd = filepath.Join(o.binDir, "etcd")
 	e.kubeAPIServer = filepath.Join(o.binDir, "kube-apiserver")
 	need := []string{e.server, e.etcd}
-	if o.setups["crd-beta"] || o.setups["crd-alpha"] || o.setups["deploy"] {
+	if o.setups["crd-beta"] || o.setups["crd-alpha"] || o.setups["deploy"] || o.setups["ours-agg"] || o.setups["ours-agg-json"] {
 		need = append(need, e.kubeAPIServer)
 	}
 	for _, b := range need {
@@ -169,14 +169,26 @@ func withContentType(cfg *rest.Config, ct string) *rest.Config {
 
 var kubeconfigLine = regexp.MustCompile(`KUBECONFIG=(\S+?);?(\s|$)`)
 
-// runOurs runs one of our setups against a fresh cicd-apiserver in local
-// mode with a fresh etcd of its own.
-func (e *environment) runOurs(ctx context.Context, b *bench, id string) (*setupResult, error) {
+// stops stops processes in the reverse order of their start.
+type stops []func()
+
+func (s *stops) add(f func()) { *s = append(*s, f) }
+
+func (s *stops) run() {
+	for i := len(*s) - 1; i >= 0; i-- {
+		(*s)[i]()
+	}
+	*s = nil
+}
+
+// startOurs starts one of our local setups: a fresh cicd-apiserver in local
+// mode with a fresh etcd of its own. st stops them.
+func (e *environment) startOurs(ctx context.Context, id string, st *stops) (*setup, error) {
 	etcd, etcdURL, err := e.startEtcd(ctx, id+"-etcd")
 	if err != nil {
 		return nil, err
 	}
-	defer etcd.stop(30 * time.Second)
+	st.add(func() { etcd.stop(30 * time.Second) })
 	logf("[%s] starting cicd-apiserver local (etcd %s)", id, etcdURL)
 	srv, err := startProc(id+"-cicd-apiserver", e.logs, e.server, nil, "local",
 		"--data-dir", filepath.Join(e.o.workDir, id+"-data"),
@@ -187,7 +199,7 @@ func (e *environment) runOurs(ctx context.Context, b *bench, id string) (*setupR
 	if err != nil {
 		return nil, err
 	}
-	defer srv.stop(60 * time.Second)
+	st.add(func() { srv.stop(60 * time.Second) })
 	m, err := srv.waitLine(kubeconfigLine, 3*time.Minute)
 	if err != nil {
 		return nil, err
@@ -202,7 +214,7 @@ func (e *environment) runOurs(ctx context.Context, b *bench, id string) (*setupR
 		e.preferred["ours"] = preferredVersion(cfg)
 		logf("[%s] discovery: preferred version of autobusi.group.cicd is %s", id, e.preferred["ours"])
 	}
-	s := &setup{id: id, roles: []role{{"server", srv.pid()}, {"etcd", etcd.pid()}}, rssPID: srv.pid()}
+	s := &setup{id: id, ns: namespace, roles: []role{{"server", srv.pid()}, {"etcd", etcd.pid()}}, rssPID: srv.pid()}
 	switch id {
 	case "ours-json":
 		s.title = "cicd-apiserver, v1beta, JSON"
@@ -210,43 +222,41 @@ func (e *environment) runOurs(ctx context.Context, b *bench, id string) (*setupR
 		if err != nil {
 			return nil, err
 		}
-		s.t = newV1betaTarget(cs.CicdV1beta().JenkinsServices(namespace))
+		s.t = newV1betaTarget(cs.CicdV1beta().JenkinsServices(s.ns), s.ns)
 	case "ours-pb":
 		s.title = "cicd-apiserver, v1beta, protobuf"
 		cs, err := versioned.NewForConfig(withContentType(cfg, protobuf))
 		if err != nil {
 			return nil, err
 		}
-		s.t = newV1betaTarget(cs.CicdV1beta().JenkinsServices(namespace))
+		s.t = newV1betaTarget(cs.CicdV1beta().JenkinsServices(s.ns), s.ns)
 	case "ours-alpha":
 		s.title = "cicd-apiserver, v1alpha (conversion in process), protobuf"
 		cs, err := versioned.NewForConfig(withContentType(cfg, protobuf))
 		if err != nil {
 			return nil, err
 		}
-		s.t = newV1alphaTarget(cs.CicdV1alpha().JenkinsServices(namespace))
+		s.t = newV1alphaTarget(cs.CicdV1alpha().JenkinsServices(s.ns), s.ns)
 	}
 	if hc, err := rest.HTTPClientFor(cfg); err == nil {
 		s.profile, s.heap = httpGetter(hc, cfg.Host)
 	}
 	s.etcdProfile = etcdProfiler(etcdURL)
-	res := b.run(ctx, s)
-	// The stored size (for the raw etcd setup, that of ours-pb): the objects
-	// are gone by now; create one again.
-	if n, err := storedSize(ctx, s.t, etcdURL, "/registry/cicd-apiserver.autobusi.com/"); err == nil {
-		res.StoredValueBytes = n
+	// The stored size (for the raw etcd setup, that of ours-pb).
+	if n, err := storedSize(ctx, s.t, etcdURL, "/registry/cicd-apiserver.autobusi.com/", s.ns); err == nil {
+		s.storedBytes = n
 		if id == "ours-pb" || e.storedBytes["ours"] == 0 {
 			e.storedBytes["ours"] = n
 		}
 	} else {
 		logf("[%s] stored size: %v", id, err)
 	}
-	return res, nil
+	return s, nil
 }
 
-// storedSize creates object 0 again, reads its value from etcd under prefix
+// storedSize creates object 0, reads its value from etcd under prefix
 // and deletes it.
-func storedSize(ctx context.Context, t target, etcdURL, prefix string) (int, error) {
+func storedSize(ctx context.Context, t target, etcdURL, prefix, ns string) (int, error) {
 	if err := t.create(ctx, 0); err != nil {
 		return 0, err
 	}
@@ -261,28 +271,28 @@ func storedSize(ctx context.Context, t target, etcdURL, prefix string) (int, err
 		return 0, err
 	}
 	for _, kv := range resp.Kvs {
-		if strings.HasSuffix(string(kv.Key), "/"+namespace+"/"+objName(0)) {
+		if strings.HasSuffix(string(kv.Key), "/"+ns+"/"+objName(0)) {
 			return len(kv.Value), nil
 		}
 	}
-	return 0, fmt.Errorf("no %s/%s under %s", namespace, objName(0), prefix)
+	return 0, fmt.Errorf("no %s/%s under %s", ns, objName(0), prefix)
 }
 
-// runKube starts etcd, the conversion webhook and kube-apiserver, installs
-// the CRD and runs the CRD and Deployment setups.
-func (e *environment) runKube(ctx context.Context, b *bench) ([]*setupResult, error) {
+// startKube starts etcd, the conversion webhook and kube-apiserver, installs
+// the CRD and returns the CRD and Deployment setups.
+func (e *environment) startKube(ctx context.Context, st *stops) ([]*setup, error) {
 	etcd, etcdURL, err := e.startEtcd(ctx, "kube-etcd")
 	if err != nil {
 		return nil, err
 	}
-	defer etcd.stop(30 * time.Second)
+	st.add(func() { etcd.stop(30 * time.Second) })
 
 	wh, err := startProc("webhook", e.logs, e.self, nil, "webhook", "--addr", "127.0.0.1:0",
 		"--cert", e.pki.serverCert, "--key", e.pki.serverKey)
 	if err != nil {
 		return nil, err
 	}
-	defer wh.stop(10 * time.Second)
+	st.add(func() { wh.stop(10 * time.Second) })
 	m, err := wh.waitLine(regexp.MustCompile(`listening on (https://\S+)`), time.Minute)
 	if err != nil {
 		return nil, err
@@ -315,7 +325,7 @@ func (e *environment) runKube(ctx context.Context, b *bench) ([]*setupResult, er
 	if err != nil {
 		return nil, err
 	}
-	defer kas.stop(60 * time.Second)
+	st.add(func() { kas.stop(60 * time.Second) })
 	cfg := unlimited(&rest.Config{
 		Host: fmt.Sprintf("https://127.0.0.1:%d", port),
 		TLSClientConfig: rest.TLSClientConfig{
@@ -336,8 +346,12 @@ func (e *environment) runKube(ctx context.Context, b *bench) ([]*setupResult, er
 	if err != nil {
 		return nil, err
 	}
-	if _, err := kubePB.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}, metav1.CreateOptions{}); err != nil {
-		return nil, err
+	// A namespace per setup: they share the server and interleave.
+	nsOf := map[string]string{"crd-beta": namespace, "crd-alpha": namespace + "-alpha", "deploy": namespace + "-deploy"}
+	for _, ns := range nsOf {
+		if _, err := kubePB.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+			return nil, err
+		}
 	}
 	if err := e.installCRD(ctx, cfg, whURL); err != nil {
 		return nil, err
@@ -351,37 +365,34 @@ func (e *environment) runKube(ctx context.Context, b *bench) ([]*setupResult, er
 	profile, heap := httpGetter(hc, cfg.Host)
 	roles := []role{{"server", kas.pid()}, {"webhook", wh.pid()}, {"etcd", etcd.pid()}}
 
-	var out []*setupResult
+	var out []*setup
 	for _, id := range []string{"crd-beta", "crd-alpha", "deploy"} {
 		if !e.o.setups[id] {
 			continue
 		}
-		s := &setup{id: id, roles: roles, rssPID: kas.pid(), profile: profile, heap: heap, reviews: reviews, etcdProfile: etcdProfiler(etcdURL)}
+		ns := nsOf[id]
+		s := &setup{id: id, ns: ns, roles: roles, rssPID: kas.pid(), profile: profile, heap: heap, reviews: reviews, etcdProfile: etcdProfiler(etcdURL)}
+		prefix := "/registry/autobusi.group.cicd/"
 		switch id {
 		case "crd-beta":
 			s.title = "CRD with conversion webhook, v1beta, JSON"
-			s.t = newV1betaTarget(js.CicdV1beta().JenkinsServices(namespace))
+			s.t = newV1betaTarget(js.CicdV1beta().JenkinsServices(ns), ns)
 		case "crd-alpha":
 			s.title = "CRD with conversion webhook, v1alpha, JSON"
-			s.t = newV1alphaTarget(js.CicdV1alpha().JenkinsServices(namespace))
+			s.t = newV1alphaTarget(js.CicdV1alpha().JenkinsServices(ns), ns)
 		case "deploy":
 			s.title = "built-in Deployments, apps/v1, protobuf"
 			s.roles = []role{{"server", kas.pid()}, {"etcd", etcd.pid()}}
 			s.reviews = nil
-			s.t = newDeploymentTarget(kubePB.AppsV1().Deployments(namespace))
+			s.t = newDeploymentTarget(kubePB.AppsV1().Deployments(ns), ns)
+			prefix = "/registry/deployments/"
 		}
-		r := b.run(ctx, s)
-		if id != "deploy" {
-			if n, err := storedSize(ctx, s.t, etcdURL, "/registry/autobusi.group.cicd/"); err == nil {
-				r.StoredValueBytes = n
-			}
-		} else if n, err := storedSize(ctx, s.t, etcdURL, "/registry/deployments/"); err == nil {
-			r.StoredValueBytes = n
+		if n, err := storedSize(ctx, s.t, etcdURL, prefix, ns); err == nil {
+			s.storedBytes = n
+		} else {
+			logf("[%s] stored size: %v", id, err)
 		}
-		out = append(out, r)
-		if ctx.Err() != nil {
-			return out, ctx.Err()
-		}
+		out = append(out, s)
 	}
 	return out, nil
 }
@@ -479,18 +490,18 @@ func webhookStats(p *pki, base string) func() webhookCounters {
 	}
 }
 
-// runEtcd runs the raw etcd setup.
-func (e *environment) runEtcd(ctx context.Context, b *bench) (*setupResult, error) {
+// startRawEtcd starts the raw etcd setup.
+func (e *environment) startRawEtcd(ctx context.Context, st *stops) (*setup, error) {
 	etcd, url, err := e.startEtcd(ctx, "raw-etcd")
 	if err != nil {
 		return nil, err
 	}
-	defer etcd.stop(30 * time.Second)
+	st.add(func() { etcd.stop(30 * time.Second) })
 	c, err := newEtcdClient(url)
 	if err != nil {
 		return nil, err
 	}
-	defer c.Close()
+	st.add(func() { c.Close() })
 	size := e.o.valueSize
 	if size == 0 {
 		size = e.storedBytes["ours"]
@@ -505,10 +516,10 @@ func (e *environment) runEtcd(ctx context.Context, b *bench) (*setupResult, erro
 		t:           newEtcdTarget(c, size),
 		roles:       []role{{"etcd", etcd.pid()}},
 		etcdProfile: etcdProfiler(url),
+		ns:          namespace,
+		storedBytes: size,
 	}
-	r := b.run(ctx, s)
-	r.StoredValueBytes = size
-	return r, nil
+	return s, nil
 }
 
 // runWebhook is `bench webhook`: the conversion webhook as a process of its

@@ -1,10 +1,13 @@
 // Command bench is `make bench`: the same workload against cicd-apiserver
-// (v1beta JSON, v1beta protobuf, v1alpha protobuf), against a multi-version
-// CRD with a conversion webhook in the pinned kube-apiserver (through v1beta
-// and v1alpha, JSON), against built-in Deployments in that kube-apiserver
-// (protobuf), and against raw etcd. It prints a line per phase and a table
-// at the end, and writes docs/benchmarks.md with the target ratios computed
-// from the same run.
+// in local mode (v1beta JSON, v1beta protobuf, v1alpha protobuf) and as
+// deployed, behind kube-apiserver's aggregator (ours-agg: protobuf,
+// ours-agg-json), against a multi-version CRD with a conversion webhook in
+// the pinned kube-apiserver (through v1beta and v1alpha, JSON), against
+// built-in Deployments in that kube-apiserver (protobuf), and against raw
+// etcd. All setups start first; then -rounds rounds run every phase against
+// every setup in turn. It prints a line per phase and tables at the end, and
+// writes docs/benchmarks.md with the medians and spreads of the target
+// ratios computed within each round.
 //
 //	go run ./test/bench -n 10000 -c 8
 //	go run ./test/bench webhook --addr 127.0.0.1:0 --cert C --key K   (the conversion webhook)
@@ -22,7 +25,11 @@ import (
 	"time"
 )
 
-var allSetups = []string{"ours-json", "ours-pb", "ours-alpha", "crd-beta", "crd-alpha", "deploy", "etcd"}
+var allSetups = []string{"ours-json", "ours-pb", "ours-alpha", "crd-beta", "crd-alpha", "deploy", "ours-agg", "ours-agg-json", "etcd"}
+
+// defaultSetups are those the targets need: a round of them takes about
+// five minutes at N=10 000 on two cores.
+var defaultSetups = []string{"ours-pb", "ours-alpha", "crd-beta", "ours-agg", "ours-agg-json", "etcd"}
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "webhook" {
@@ -42,8 +49,12 @@ func main() {
 	fs.IntVar(&o.p.Updates, "updates", 0, "read-modify-write updates on the hot keys (0: N/10)")
 	fs.IntVar(&o.p.HotKeys, "hot", 16, "hot keys of the update phase")
 	fs.IntVar(&o.p.Watchers, "watchers", 10, "watchers of the watch phase")
+	fs.IntVar(&o.p.ManyWatchers, "many-watchers", 100, "watchers of the second watch phase, with as many events in all as the first (0: none)")
+	fs.IntVar(&o.p.Rounds, "rounds", 3, "rounds: every phase runs against every setup in turn, this many times; the report gives medians and spreads (0: none, with -growth)")
+	growth := fs.String("growth", "", "after the rounds, create, list and delete N objects in ours-pb, ours-agg and crd-beta for each N of this comma-separated list (e.g. 1000,10000,50000), with slopes and a plot")
+	fs.StringVar(&o.plotBin, "plot", "", "the plot program for -growth (test/bench/plot; hack/bench.sh builds it)")
 	fs.IntVar(&o.p.WatchUpdates, "watch-updates", 0, "updates the watchers receive, M (0: N/10, at least 100)")
-	setups := fs.String("setups", strings.Join(allSetups, ","), "setups to run, comma separated: "+strings.Join(allSetups, ", "))
+	setups := fs.String("setups", strings.Join(defaultSetups, ","), "setups to run, comma separated: "+strings.Join(allSetups, ", "))
 	fs.StringVar(&o.binDir, "bin-dir", "_output/bin", "directory of the pinned etcd and kube-apiserver (hack/tools.sh)")
 	fs.StringVar(&o.serverBin, "server", "_output/bin/cicd-apiserver", "the cicd-apiserver binary")
 	fs.StringVar(&o.workDir, "work-dir", "", "work directory (data, logs, certificates); a temporary one when empty")
@@ -66,8 +77,13 @@ func main() {
 	if o.p.WatchUpdates == 0 {
 		o.p.WatchUpdates = max(o.p.N/10, 100)
 	}
-	if o.p.N < 2*o.p.HotKeys || o.p.C < 1 || o.p.Watchers < 1 || o.p.Lists < 1 {
-		fmt.Fprintln(os.Stderr, "bench: need -n ≥ 2×-hot, -c ≥ 1, -watchers ≥ 1, -lists ≥ 1")
+	var err error
+	if o.growth, err = parseGrowth(*growth); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
+	if o.p.N < 2*o.p.HotKeys || o.p.C < 1 || o.p.Watchers < 1 || o.p.Lists < 1 || o.p.Rounds < 0 || (o.p.Rounds == 0 && len(o.growth) == 0) || o.p.ManyWatchers < 0 {
+		fmt.Fprintln(os.Stderr, "bench: need -n ≥ 2×-hot, -c ≥ 1, -watchers ≥ 1, -many-watchers ≥ 0, -lists ≥ 1, -rounds ≥ 1 (or 0 with -growth)")
 		os.Exit(2)
 	}
 	o.setups = map[string]bool{}
@@ -104,6 +120,8 @@ type options struct {
 	fsync      bool
 	profileDir string
 	profileFor time.Duration
+	growth     []int
+	plotBin    string
 	valueSize  int
 	timeout    time.Duration
 }
@@ -157,44 +175,81 @@ func run(ctx context.Context, o *options) (err error) {
 	logf("work directory %s; N=%d C=%d gets=%d lists=%d page=%d updates=%d on %d hot keys, %d watchers × %d updates; etcd fsync %v",
 		o.workDir, o.p.N, o.p.C, o.p.Gets, o.p.Lists, o.p.PageLimit, o.p.Updates, o.p.HotKeys, o.p.Watchers, o.p.WatchUpdates, o.fsync)
 
-	results := map[string]*setupResult{}
-	var order []string
-	record := func(r *setupResult) {
-		results[r.ID] = r
-		order = append(order, r.ID)
-	}
-
+	// Every setup is started first and runs until the end: the rounds
+	// interleave their phases.
+	var st stops
+	defer st.run()
+	var setups []*setup
 	for _, id := range []string{"ours-json", "ours-pb", "ours-alpha"} {
 		if !o.setups[id] {
 			continue
 		}
-		r, err := env.runOurs(ctx, b, id)
+		s, err := env.startOurs(ctx, id, &st)
 		if err != nil {
 			return fmt.Errorf("%s: %w", id, err)
 		}
-		record(r)
+		setups = append(setups, s)
 	}
 	if o.setups["crd-beta"] || o.setups["crd-alpha"] || o.setups["deploy"] {
-		rs, err := env.runKube(ctx, b)
-		for _, r := range rs {
-			record(r)
-		}
+		ss, err := env.startKube(ctx, &st)
 		if err != nil {
 			return fmt.Errorf("kube-apiserver: %w", err)
 		}
+		setups = append(setups, ss...)
+	}
+	if o.setups["ours-agg"] || o.setups["ours-agg-json"] {
+		ss, err := env.startAgg(ctx, &st)
+		if err != nil {
+			return fmt.Errorf("aggregated: %w", err)
+		}
+		setups = append(setups, ss...)
 	}
 	if o.setups["etcd"] {
-		r, err := env.runEtcd(ctx, b)
+		s, err := env.startRawEtcd(ctx, &st)
 		if err != nil {
 			return fmt.Errorf("etcd: %w", err)
 		}
-		record(r)
+		setups = append(setups, s)
+	}
+	var order []string
+	for _, s := range setups {
+		order = append(order, s.id)
+		if s.rssPID != 0 {
+			s.baseRSS, _ = rssBytes(s.rssPID)
+		}
+	}
+	var rounds []map[string]*setupResult
+	for r := 0; r < o.p.Rounds && ctx.Err() == nil; r++ {
+		// Each round starts with another setup, so that none is always
+		// first after the previous phase's burst.
+		rot := append(append([]*setup(nil), setups[r%len(setups):]...), setups[:r%len(setups)]...)
+		res := b.round(ctx, rot, r)
+		for _, s := range setups {
+			res[s.id].StoredValueBytes = s.storedBytes
+		}
+		rounds = append(rounds, res)
+	}
+	var growthPts []growthPoint
+	if len(o.growth) > 0 && ctx.Err() == nil {
+		growthPts = b.growth(ctx, setups, o.growth)
 	}
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
+	st.run()
 
-	rep := &report{o: o, env: env, results: results, order: order, started: started, elapsed: time.Since(started)}
+	rep := newReport(o, env, rounds, order, started)
+	rep.growth = growthPts
+	if len(growthPts) > 0 && o.out != "" {
+		rep.plot = "benchmarks-growth.svg"
+		svg := filepath.Join(filepath.Dir(o.out), rep.plot)
+		if err := drawGrowth(growthPts, o.plotBin, o.workDir, svg); err != nil {
+			logf("growth plot: %v", err)
+			rep.plot = ""
+		} else {
+			logf("wrote %s", svg)
+		}
+	}
 	text := rep.markdown()
 	fmt.Println()
 	fmt.Println(rep.terminal())

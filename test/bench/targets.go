@@ -42,6 +42,8 @@ type target interface {
 }
 
 const (
+	// namespace is the default namespace of the objects; setups that share
+	// a server use one each (setup.ns), so that their rounds can interleave.
 	namespace = "bench"
 	// maxAttempts bounds a read-modify-write's retries on conflict.
 	maxAttempts = 200
@@ -49,10 +51,10 @@ const (
 
 func objName(i int) string { return fmt.Sprintf("js-%05d", i) }
 
-func objMeta(i int) metav1.ObjectMeta {
+func objMeta(ns string, i int) metav1.ObjectMeta {
 	return metav1.ObjectMeta{
 		Name:      objName(i),
-		Namespace: namespace,
+		Namespace: ns,
 		Labels:    map[string]string{"app": "jenkins", "team": "team-" + strconv.Itoa(i%10), "bench": "cicd"},
 		Annotations: map[string]string{
 			"description": "benchmark JenkinsService " + strconv.Itoa(i) + ", one of the release trains",
@@ -152,12 +154,12 @@ func (t *typedTarget[T, L]) deleteCollection(ctx context.Context) error {
 	return t.client.DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{})
 }
 
-func newV1betaTarget(c typedClient[*v1beta.JenkinsService, *v1beta.JenkinsServiceList]) target {
+func newV1betaTarget(c typedClient[*v1beta.JenkinsService, *v1beta.JenkinsServiceList], ns string) target {
 	return &typedTarget[*v1beta.JenkinsService, *v1beta.JenkinsServiceList]{
 		client: c,
 		newObj: func(i int) *v1beta.JenkinsService {
 			return &v1beta.JenkinsService{
-				ObjectMeta: objMeta(i),
+				ObjectMeta: objMeta(ns, i),
 				Spec: v1beta.JenkinsServiceSpec{
 					Replicas: ptr.To[int32](2),
 					Resources: v1beta.JenkinsServiceResources{
@@ -179,12 +181,12 @@ func newV1betaTarget(c typedClient[*v1beta.JenkinsService, *v1beta.JenkinsServic
 	}
 }
 
-func newV1alphaTarget(c typedClient[*v1alpha.JenkinsService, *v1alpha.JenkinsServiceList]) target {
+func newV1alphaTarget(c typedClient[*v1alpha.JenkinsService, *v1alpha.JenkinsServiceList], ns string) target {
 	return &typedTarget[*v1alpha.JenkinsService, *v1alpha.JenkinsServiceList]{
 		client: c,
 		newObj: func(i int) *v1alpha.JenkinsService {
 			return &v1alpha.JenkinsService{
-				ObjectMeta: objMeta(i),
+				ObjectMeta: objMeta(ns, i),
 				Spec:       v1alpha.JenkinsServiceSpec{InstanceAmount: 2, InstanceCpu: 2},
 			}
 		},
@@ -195,11 +197,11 @@ func newV1alphaTarget(c typedClient[*v1alpha.JenkinsService, *v1alpha.JenkinsSer
 
 // newDeploymentTarget drives Deployments of about the same size; there is no
 // controller manager, so they stay as written.
-func newDeploymentTarget(c typedClient[*appsv1.Deployment, *appsv1.DeploymentList]) target {
+func newDeploymentTarget(c typedClient[*appsv1.Deployment, *appsv1.DeploymentList], ns string) target {
 	return &typedTarget[*appsv1.Deployment, *appsv1.DeploymentList]{
 		client: c,
 		newObj: func(i int) *appsv1.Deployment {
-			m := objMeta(i)
+			m := objMeta(ns, i)
 			return &appsv1.Deployment{
 				ObjectMeta: m,
 				Spec: appsv1.DeploymentSpec{

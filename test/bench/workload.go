@@ -25,6 +25,8 @@ type params struct {
 	HotKeys      int   // keys the updates go to
 	Watchers     int   // watchers of the watch phase
 	WatchUpdates int   // M: updates each watcher receives
+	ManyWatchers int   // watchers of the second watch phase (0: none)
+	Rounds       int   // rounds of every phase against every setup
 }
 
 // role is a process whose CPU time the bench records.
@@ -33,7 +35,7 @@ type role struct {
 	pid  int
 }
 
-// setup is one of the six setups, ready to run.
+// setup is one of the setups, ready to run.
 type setup struct {
 	id, title string
 	t         target
@@ -47,6 +49,15 @@ type setup struct {
 	heap    func() (io.ReadCloser, error)
 	// etcdProfile, when set, fetches a CPU profile of the setup's etcd.
 	etcdProfile func(d time.Duration) (io.ReadCloser, error)
+	// backendProfile, when set, fetches a CPU profile of the aggregated
+	// server behind kube-apiserver (ours-agg).
+	backendProfile func(d time.Duration) (io.ReadCloser, error)
+	// ns is the namespace of the setup's objects.
+	ns string
+	// baseRSS is the API server's RSS before the first round.
+	baseRSS int64
+	// storedBytes is the size of one object as stored in etcd.
+	storedBytes int
 }
 
 type phaseResult struct {
@@ -91,6 +102,7 @@ type setupResult struct {
 }
 
 type bench struct {
+	roundNo    int // the round running, for profile names
 	p          params
 	profileDir string
 	profileFor time.Duration
@@ -124,8 +136,9 @@ func (b *bench) runPhase(ctx context.Context, s *setup, res *setupResult, name s
 	var profWG sync.WaitGroup
 	if b.profileDir != "" {
 		profiles := map[string]func(time.Duration) (io.ReadCloser, error){
-			s.id + "-" + name + ".pprof":      s.profile,
-			s.id + "-" + name + "-etcd.pprof": s.etcdProfile,
+			fmt.Sprintf("%s-r%d-%s.pprof", s.id, b.roundNo+1, name):         s.profile,
+			fmt.Sprintf("%s-r%d-%s-etcd.pprof", s.id, b.roundNo+1, name):    s.etcdProfile,
+			fmt.Sprintf("%s-r%d-%s-backend.pprof", s.id, b.roundNo+1, name): s.backendProfile,
 		}
 		started := false
 		for file, profile := range profiles {
@@ -205,8 +218,8 @@ func describePhase(pr *phaseResult) string {
 			ts = append(ts, round(t).String())
 		}
 		fmt.Fprintf(&sb, "%s: %d items in %s (best of %d; median %s; each: %s)", pr.Name, pr.Items, round(pr.Elapsed), pr.Ops, round(pr.P50), strings.Join(ts, ", "))
-	case "watch":
-		fmt.Fprintf(&sb, "watch: %d events in %s = %.0f events/s, lag p50 %s p99 %s", pr.Events, round(pr.Elapsed),
+	case "watch", manyWatchPhase:
+		fmt.Fprintf(&sb, "%s: %d events in %s = %.0f events/s, lag p50 %s p99 %s", pr.Name, pr.Events, round(pr.Elapsed),
 			pr.EventsPerSec, round(pr.LagP50), round(pr.LagP99))
 	case "delete":
 		fmt.Fprintf(&sb, "delete-collection: %d objects in %s (%d calls)", pr.Ops, round(pr.Elapsed), pr.Calls)
@@ -217,7 +230,7 @@ func describePhase(pr *phaseResult) string {
 		fmt.Fprintf(&sb, ", %d conflicts", pr.Conflicts)
 	}
 	var cpu []string
-	for _, k := range []string{"server", "webhook", "etcd", "client"} {
+	for _, k := range []string{"server", "webhook", "backend", "etcd", "kube-etcd", "client"} {
 		if v, ok := pr.CPU[k]; ok {
 			cpu = append(cpu, fmt.Sprintf("%s %.1fs", k, v))
 		}
@@ -307,35 +320,79 @@ func percentile(d []time.Duration, q float64) time.Duration {
 	return d[min(max(i, 0), len(d)-1)]
 }
 
-// run runs the workload's phases against one setup.
-func (b *bench) run(ctx context.Context, s *setup) *setupResult {
-	p := b.p
+// newResult is an empty result of one round of a setup.
+func (b *bench) newResult(s *setup) *setupResult {
 	res := &setupResult{ID: s.id, Title: s.title, Phases: map[string]*phaseResult{}}
 	for _, r := range s.roles {
-		if r.name != "etcd" {
+		if !strings.HasSuffix(r.name, "etcd") {
 			res.ServerRoles = append(res.ServerRoles, r.name)
 		}
 	}
-	t := s.t
-	b.logf("[%s] %s: N=%d C=%d", s.id, s.title, p.N, p.C)
-	if s.rssPID != 0 {
-		res.RSSBefore, _ = rssBytes(s.rssPID)
-	}
+	return res
+}
 
-	b.runPhase(ctx, s, res, "create", func(ctx context.Context, pr *phaseResult) error {
-		parallel(ctx, p.C, p.N, pr, func(ctx context.Context, k int) error { return t.create(ctx, k) })
-		return nil
-	})
-	if s.rssPID != 0 {
-		res.RSSAfter, _ = rssBytes(s.rssPID)
-		b.logf("[%s] resident memory of the API server: %s before create, %s after (+%s)", s.id,
-			mib(res.RSSBefore), mib(res.RSSAfter), mib(res.RSSAfter-res.RSSBefore))
-	}
-	if b.profileDir != "" && s.heap != nil {
-		b.fetch(s.heap())(filepath.Join(b.profileDir, s.id+"-heap-after-create.pprof"))
-	}
+// step is one phase of the workload, run against one setup.
+type step struct {
+	name string
+	run  func(ctx context.Context, s *setup, res *setupResult)
+}
 
-	b.runPhase(ctx, s, res, "get", func(ctx context.Context, pr *phaseResult) error {
+// round runs the workload once against every setup, phase by phase: the
+// create phase of every setup, then the GET phase of every setup, and so on,
+// so that a burst of load from elsewhere on the machine hits them alike.
+func (b *bench) round(ctx context.Context, setups []*setup, round int) map[string]*setupResult {
+	b.roundNo = round
+	out := map[string]*setupResult{}
+	for _, s := range setups {
+		out[s.id] = b.newResult(s)
+		b.logf("[%s] round %d: %s: N=%d C=%d", s.id, round+1, s.title, b.p.N, b.p.C)
+	}
+	for _, st := range b.steps() {
+		for _, s := range setups {
+			if ctx.Err() != nil {
+				return out
+			}
+			st.run(ctx, s, out[s.id])
+		}
+	}
+	for _, s := range setups {
+		if res := out[s.id]; res.Failed != "" {
+			b.logf("[%s] round %d FAILED: %s", s.id, round+1, res.Failed)
+			// Leave nothing behind for the next round.
+			_ = s.t.deleteCollection(ctx)
+		}
+	}
+	return out
+}
+
+// steps are the workload's phases in order.
+func (b *bench) steps() []step {
+	p := b.p
+	phase := func(name string, fn func(ctx context.Context, t target, pr *phaseResult) error) step {
+		return step{name, func(ctx context.Context, s *setup, res *setupResult) {
+			b.runPhase(ctx, s, res, name, func(ctx context.Context, pr *phaseResult) error { return fn(ctx, s.t, pr) })
+		}}
+	}
+	var steps []step
+	steps = append(steps, step{"create", func(ctx context.Context, s *setup, res *setupResult) {
+		if s.rssPID != 0 {
+			res.RSSBefore, _ = rssBytes(s.rssPID)
+		}
+		b.runPhase(ctx, s, res, "create", func(ctx context.Context, pr *phaseResult) error {
+			parallel(ctx, p.C, p.N, pr, func(ctx context.Context, k int) error { return s.t.create(ctx, k) })
+			return nil
+		})
+		if s.rssPID != 0 {
+			res.RSSAfter, _ = rssBytes(s.rssPID)
+			b.logf("[%s] resident memory of the API server: %s before create, %s after (+%s)", s.id,
+				mib(res.RSSBefore), mib(res.RSSAfter), mib(res.RSSAfter-res.RSSBefore))
+		}
+		if b.profileDir != "" && s.heap != nil {
+			b.fetch(s.heap())(filepath.Join(b.profileDir, fmt.Sprintf("%s-r%d-heap-after-create.pprof", s.id, b.roundNo+1)))
+		}
+	}})
+
+	steps = append(steps, phase("get", func(ctx context.Context, t target, pr *phaseResult) error {
 		rnd := rand.New(rand.NewPCG(1, 2))
 		idx := make([]int, p.Gets)
 		for k := range idx {
@@ -343,10 +400,10 @@ func (b *bench) run(ctx context.Context, s *setup) *setupResult {
 		}
 		parallel(ctx, p.C, p.Gets, pr, func(ctx context.Context, k int) error { return t.get(ctx, idx[k]) })
 		return nil
-	})
+	}))
 
-	listPhase := func(limit int64) func(ctx context.Context, pr *phaseResult) error {
-		return func(ctx context.Context, pr *phaseResult) error {
+	listPhase := func(limit int64) func(ctx context.Context, t target, pr *phaseResult) error {
+		return func(ctx context.Context, t target, pr *phaseResult) error {
 			var times []time.Duration
 			for rep := 0; rep < p.Lists; rep++ {
 				t0 := time.Now()
@@ -379,10 +436,9 @@ func (b *bench) run(ctx context.Context, s *setup) *setupResult {
 			return nil
 		}
 	}
-	b.runPhase(ctx, s, res, "list", listPhase(0))
-	b.runPhase(ctx, s, res, "paged-list", listPhase(p.PageLimit))
+	steps = append(steps, phase("list", listPhase(0)), phase("paged-list", listPhase(p.PageLimit)))
 
-	b.runPhase(ctx, s, res, "update", func(ctx context.Context, pr *phaseResult) error {
+	steps = append(steps, phase("update", func(ctx context.Context, t target, pr *phaseResult) error {
 		var conflicts atomic.Int64
 		rnd := rand.New(rand.NewPCG(3, 4))
 		keys := make([]int, p.Updates)
@@ -396,13 +452,21 @@ func (b *bench) run(ctx context.Context, s *setup) *setupResult {
 		})
 		pr.Conflicts = int(conflicts.Load())
 		return nil
-	})
+	}))
 
-	b.runPhase(ctx, s, res, "watch", func(ctx context.Context, pr *phaseResult) error {
-		return b.watchPhase(ctx, t, pr)
-	})
+	steps = append(steps, phase("watch", func(ctx context.Context, t target, pr *phaseResult) error {
+		return b.watchPhase(ctx, t, pr, p.Watchers, p.WatchUpdates)
+	}))
+	if p.ManyWatchers > 0 {
+		// As many events in all as the first watch phase: fewer updates,
+		// each to more watchers.
+		m := max(p.WatchUpdates*p.Watchers/p.ManyWatchers, 100)
+		steps = append(steps, phase(manyWatchPhase, func(ctx context.Context, t target, pr *phaseResult) error {
+			return b.watchPhase(ctx, t, pr, p.ManyWatchers, m)
+		}))
+	}
 
-	b.runPhase(ctx, s, res, "delete", func(ctx context.Context, pr *phaseResult) error {
+	steps = append(steps, phase("delete", func(ctx context.Context, t target, pr *phaseResult) error {
 		// An API server ends a request after its --request-timeout (60s by
 		// default), also a delete-collection that is still deleting; a
 		// client then calls again, as this one does, until nothing is left.
@@ -427,21 +491,22 @@ func (b *bench) run(ctx context.Context, s *setup) *setupResult {
 		pr.Ops = p.N
 		pr.Calls = calls
 		return err
-	})
-	if res.Failed != "" {
-		b.logf("[%s] FAILED: %s", s.id, res.Failed)
-	}
-	return res
+	}))
+	return steps
 }
+
+// manyWatchPhase is the name of the watch phase with -many-watchers.
+const manyWatchPhase = "watch-many"
 
 // watchPhase starts the watchers at the current resourceVersion, makes M
 // updates on C workers (distinct keys, no conflicts) and measures how fast
 // and how late the watchers receive them. The lag of an event is the time
 // from the acknowledgement of its write to its arrival (0 when it arrives
 // before the acknowledgement).
-func (b *bench) watchPhase(ctx context.Context, t target, pr *phaseResult) error {
+func (b *bench) watchPhase(ctx context.Context, t target, pr *phaseResult, watchers, updates int) error {
 	p := b.p
-	m := min(p.WatchUpdates, p.N-min(p.HotKeys, p.N))
+	p.Watchers = watchers
+	m := min(updates, p.N-min(p.HotKeys, p.N))
 	_, _, rv, err := t.list(ctx, 1, "")
 	if err != nil {
 		return err
