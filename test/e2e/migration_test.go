@@ -45,7 +45,7 @@ func TestStorageVersionMigration(t *testing.T) {
 	}
 	ctx := testContext(t, 20*time.Minute)
 	ns := testNamespace(t)
-	etcd, err := clientv3.New(clientv3.Config{Endpoints: []string{env.cicdEtcdURL}, DialTimeout: 20 * time.Second, Logger: zap.NewNop()})
+	etcd, err := clientv3.New(clientv3.Config{Endpoints: []string{env.cicdEtcdURL}, TLS: env.cicdEtcdTLS, DialTimeout: 20 * time.Second, Logger: zap.NewNop()})
 	if err != nil {
 		t.Fatal(err)
 	}
