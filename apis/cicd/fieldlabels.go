@@ -16,7 +16,11 @@ func FieldLabelConversionFunc(replicasLabel string) runtime.FieldLabelConversion
 		case "metadata.name", "metadata.namespace":
 			return label, value, nil
 		case replicasLabel:
-			return PathReplicas, CanonicalIntegerFieldValue(value), nil
+			v, err := CanonicalIntegerFieldValue(value)
+			if err != nil {
+				return "", "", fmt.Errorf("field selector %s: %w", label, err)
+			}
+			return PathReplicas, v, nil
 		}
 		return "", "", fmt.Errorf("field label not supported: %s", label)
 	}
@@ -24,11 +28,12 @@ func FieldLabelConversionFunc(replicasLabel string) runtime.FieldLabelConversion
 
 // CanonicalIntegerFieldValue writes an integer field-selector value as the
 // server's field sets do (decimal, no sign or leading zeros), so that "02"
-// selects what "2" selects. Anything else is returned as it is, and matches
-// nothing.
-func CanonicalIntegerFieldValue(value string) string {
-	if n, err := strconv.ParseInt(value, 10, 32); err == nil {
-		return strconv.FormatInt(n, 10)
+// selects what "2" selects. A value that is not a 32-bit integer is the
+// client's mistake (a 400), not a selector that matches nothing.
+func CanonicalIntegerFieldValue(value string) (string, error) {
+	n, err := strconv.ParseInt(value, 10, 32)
+	if err != nil {
+		return "", fmt.Errorf("%q is not a 32-bit integer", value)
 	}
-	return value
+	return strconv.FormatInt(n, 10), nil
 }

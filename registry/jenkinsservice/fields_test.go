@@ -81,7 +81,9 @@ func TestFieldLabelConversions(t *testing.T) {
 		{"v1beta", "metadata.namespace", "team-a", "metadata.namespace", "team-a", false},
 		{"v1beta", "spec.replicas", "0", "spec.replicas", "0", false},
 		{"v1beta", "spec.replicas", "+3", "spec.replicas", "3", false},
-		{"v1beta", "spec.replicas", "many", "spec.replicas", "many", false},
+		{"v1beta", "spec.replicas", "many", "", "", true},
+		{"v1beta", "spec.replicas", "1.5", "", "", true},
+		{"v1alpha", "spec.instanceamount", "99999999999", "", "", true},
 		{"v1beta", "spec.instanceamount", "2", "", "", true},
 		{"v1beta", "spec.image", "x", "", "", true},
 	}

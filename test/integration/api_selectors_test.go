@@ -90,6 +90,20 @@ func TestAPISelectors(t *testing.T) {
 					t.Errorf("%s list %+v: %v, want %v", tc.version, tc.opts, got, tc.want)
 				}
 			}
+			// A replica count that is not an integer is the client's mistake.
+			for _, tc := range []struct{ version, selector string }{
+				{"v1beta", "spec.replicas=many"}, {"v1beta", "spec.replicas!=1.5"}, {"v1alpha", "spec.instanceamount=99999999999"},
+			} {
+				var err error
+				if tc.version == "v1beta" {
+					_, err = c.CicdV1beta().JenkinsServices(ns).List(ctx, metav1.ListOptions{FieldSelector: tc.selector})
+				} else {
+					_, err = c.CicdV1alpha().JenkinsServices(ns).List(ctx, metav1.ListOptions{FieldSelector: tc.selector})
+				}
+				if !apierrors.IsBadRequest(err) || !strings.Contains(err.Error(), "not a 32-bit integer") {
+					t.Errorf("%s list by %s: %v, want 400 naming the value", tc.version, tc.selector, err)
+				}
+			}
 			// Each version's field names only.
 			if _, err := c.CicdV1beta().JenkinsServices(ns).List(ctx, metav1.ListOptions{FieldSelector: "spec.instanceamount=2"}); !apierrors.IsBadRequest(err) {
 				t.Errorf("v1beta list by spec.instanceamount: %v, want 400", err)
