@@ -259,6 +259,19 @@ func TestController(t *testing.T) {
 		}
 		return js
 	}
+	// updateSpec changes the spec as a client would: read, change, write,
+	// again on a conflict (the controller writes the status meanwhile).
+	updateSpec := func(change func(*v1beta.JenkinsService)) {
+		t.Helper()
+		if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			js := getJS()
+			change(js)
+			_, err := beta.Update(ctx, js, metav1.UpdateOptions{})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	ssState := func() (*appsv1.StatefulSet, string) {
 		ss, err := sts.Get(ctx, "ci", metav1.GetOptions{})
 		if err != nil {
@@ -359,11 +372,7 @@ func TestController(t *testing.T) {
 	})
 
 	// The image changed through v1beta: the template follows.
-	js := getJS()
-	js.Spec.Image = "jenkins/jenkins:2.462.3-lts"
-	if _, err := beta.Update(ctx, js, metav1.UpdateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	updateSpec(func(js *v1beta.JenkinsService) { js.Spec.Image = "jenkins/jenkins:2.462.3-lts" })
 	eventually(t, ctx, time.Minute, "StatefulSet template image follows", func() (bool, string) {
 		ss, s := ssState()
 		return ss != nil && ss.Spec.Template.Spec.Containers[0].Image == "jenkins/jenkins:2.462.3-lts", s
@@ -390,11 +399,7 @@ func TestController(t *testing.T) {
 	if !lead.stop(syscall.SIGKILL, 10*time.Second) {
 		t.Fatalf("%s survived SIGKILL", lead.name)
 	}
-	js = getJS()
-	js.Spec.Replicas = ptr.To[int32](1)
-	if _, err := beta.Update(ctx, js, metav1.UpdateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	updateSpec(func(js *v1beta.JenkinsService) { js.Spec.Replicas = ptr.To[int32](1) })
 	eventually(t, ctx, 2*leaseDuration+30*time.Second, "the other controller takes over and scales to 1", func() (bool, string) {
 		ss, s := ssState()
 		return ss != nil && *ss.Spec.Replicas == 1, s
