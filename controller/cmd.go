@@ -2,19 +2,16 @@ package controller
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/spf13/cobra"
 	utilfeature "k8s.io/apiserver/pkg/util/feature"
 	cliflag "k8s.io/component-base/cli/flag"
-	"k8s.io/component-base/cli/globalflag"
-	"k8s.io/component-base/logs"
 	logsapi "k8s.io/component-base/logs/api/v1"
-	"k8s.io/component-base/term"
 )
 
-// NewCommand is "cicd-apiserver controller".
-func NewCommand(ctx context.Context) *cobra.Command {
+// NewCommand is "cicd-apiserver controller" and its flags, which the caller
+// adds to it the way the server's commands add theirs.
+func NewCommand(ctx context.Context) (*cobra.Command, cliflag.NamedFlagSets) {
 	o := NewOptions()
 	fss := o.Flags()
 	cmd := &cobra.Command{
@@ -46,19 +43,5 @@ process of several works at a time.`,
 		},
 		Args: cobra.NoArgs,
 	}
-	globalflag.AddGlobalFlags(fss.FlagSet("global"), cmd.Name(), logs.SkipLoggingConfigurationFlags())
-	for _, name := range fss.Order {
-		cmd.Flags().AddFlagSet(fss.FlagSets[name])
-	}
-	cols, _, _ := term.TerminalSize(cmd.OutOrStdout())
-	cmd.SetUsageFunc(func(c *cobra.Command) error {
-		fmt.Fprintf(c.OutOrStderr(), "Usage:\n  %s\n", c.UseLine())
-		cliflag.PrintSections(c.OutOrStderr(), fss, cols)
-		return nil
-	})
-	cmd.SetHelpFunc(func(c *cobra.Command, _ []string) {
-		fmt.Fprintf(c.OutOrStdout(), "%s\n\nUsage:\n  %s\n", c.Long, c.UseLine())
-		cliflag.PrintSections(c.OutOrStdout(), fss, cols)
-	})
-	return cmd
+	return cmd, fss
 }

@@ -55,7 +55,9 @@ Commands:
 	addFlagSets(cmd, o.Flags())
 
 	cmd.AddCommand(newLocalCommand(ctx, out), newVersionCommand(out))
-	cmd.AddCommand(controller.NewCommand(ctx))
+	controllerCmd, controllerFlags := controller.NewCommand(ctx)
+	addFlagSets(controllerCmd, controllerFlags)
+	cmd.AddCommand(controllerCmd)
 	cmd.AddCommand(migrate.NewCommand(ctx, out))
 	return cmd
 }

@@ -1,9 +1,6 @@
 package local
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"fmt"
@@ -11,7 +8,6 @@ import (
 	"path/filepath"
 
 	"go.etcd.io/etcd/client/pkg/v3/transport"
-	certutil "k8s.io/client-go/util/cert"
 )
 
 // The embedded etcd serves its client and peer ports on loopback, which every
@@ -44,7 +40,7 @@ func etcdTLSFiles(dir string) EtcdTLS {
 // reuses them afterwards, as ensurePKI does for the API's.
 func ensureEtcdTLS(dir string) (EtcdTLS, error) {
 	files := etcdTLSFiles(dir)
-	ca, caKey, caFresh, err := ensureNamedCA(files.CACert, files.CAKey, etcdCAName)
+	ca, caKey, caFresh, err := ensureCA(files.CACert, files.CAKey, etcdCAName)
 	if err != nil {
 		return files, fmt.Errorf("local etcd CA: %w", err)
 	}
@@ -65,27 +61,6 @@ func ensureEtcdTLS(dir string) (EtcdTLS, error) {
 		return files, fmt.Errorf("local etcd client certificate: %w", err)
 	}
 	return files, nil
-}
-
-// ensureNamedCA is ensureCA for a CA of another name.
-func ensureNamedCA(certFile, keyFile, name string) (*x509.Certificate, *ecdsa.PrivateKey, bool, error) {
-	if cert, key, err := loadCertAndKey(certFile, keyFile); err == nil && cert.IsCA && cert.Subject.CommonName == name && validFor(cert, leafRenewBefore) {
-		if k, ok := key.(*ecdsa.PrivateKey); ok {
-			return cert, k, false, nil
-		}
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, nil, false, err
-	}
-	cert, err := certutil.NewSelfSignedCACert(certutil.Config{CommonName: name}, key)
-	if err != nil {
-		return nil, nil, false, err
-	}
-	if err := writeCertAndKey(certFile, keyFile, cert, key); err != nil {
-		return nil, nil, false, err
-	}
-	return cert, key, true, nil
 }
 
 // serverTLSInfo is the member's side: its certificate, and clients (or

@@ -56,7 +56,7 @@ func ensurePKI(dir string) (PKI, error) {
 		return files, err
 	}
 
-	ca, caKey, caFresh, err := ensureCA(files.CACert, files.CAKey)
+	ca, caKey, caFresh, err := ensureCA(files.CACert, files.CAKey, localCAName)
 	if err != nil {
 		return files, fmt.Errorf("local CA: %w", err)
 	}
@@ -79,15 +79,17 @@ func ensurePKI(dir string) (PKI, error) {
 	return files, nil
 }
 
-func ensureCA(certFile, keyFile string) (*x509.Certificate, crypto.Signer, bool, error) {
-	if cert, key, err := loadCertAndKey(certFile, keyFile); err == nil && cert.IsCA && validFor(cert, leafRenewBefore) {
+// ensureCA reuses the CA named name in certFile and keyFile, or makes a new
+// one (reporting it fresh, so that its leaves are made again).
+func ensureCA(certFile, keyFile, name string) (*x509.Certificate, crypto.Signer, bool, error) {
+	if cert, key, err := loadCertAndKey(certFile, keyFile); err == nil && cert.IsCA && cert.Subject.CommonName == name && validFor(cert, leafRenewBefore) {
 		return cert, key, false, nil
 	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, nil, false, err
 	}
-	cert, err := certutil.NewSelfSignedCACert(certutil.Config{CommonName: localCAName}, key)
+	cert, err := certutil.NewSelfSignedCACert(certutil.Config{CommonName: name}, key)
 	if err != nil {
 		return nil, nil, false, err
 	}
