@@ -14,6 +14,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -64,8 +65,17 @@ func (e *environment) startAgg(ctx context.Context, st *stops) ([]*setup, error)
 	if err != nil {
 		return nil, err
 	}
+	// With -agg-routing the aggregator picks an endpoint of the Service
+	// itself; endpoints may not be loopback addresses, so our server listens
+	// on the machine's own address.
+	cicdHost := "127.0.0.1"
+	if e.o.aggRouting {
+		if cicdHost, err = hostIPv4(); err != nil {
+			return nil, err
+		}
+	}
 	svcName := aggService + "." + aggNamespace + ".svc"
-	servingCert, servingKey, err := e.pki.issue("cicd-serving", x509Cert{cn: svcName, dns: []string{svcName, "localhost"}, ip: "127.0.0.1"}.template())
+	servingCert, servingKey, err := e.pki.issue("cicd-serving", x509Cert{cn: svcName, dns: []string{svcName, "localhost"}, ip: cicdHost}.template())
 	if err != nil {
 		return nil, err
 	}
@@ -96,9 +106,9 @@ func (e *environment) startAgg(ctx context.Context, st *stops) ([]*setup, error)
 		"--requestheader-extra-headers-prefix", "X-Remote-Extra-",
 		"--proxy-client-cert-file", proxyCert,
 		"--proxy-client-key-file", proxyKey,
-		// The Service is an ExternalName (no endpoints): the aggregator
-		// dials the Service's name, as it does for a cluster IP.
-		"--enable-aggregator-routing=false",
+		// Without routing the Service is an ExternalName (no endpoints): the
+		// aggregator dials the Service's name, as it does for a cluster IP.
+		"--enable-aggregator-routing="+strconv.FormatBool(e.o.aggRouting),
 		"--profiling",
 		"--v=0",
 	)
@@ -149,7 +159,7 @@ func (e *environment) startAgg(ctx context.Context, st *stops) ([]*setup, error)
 		"--authentication-kubeconfig", kubeconfig,
 		"--authorization-kubeconfig", kubeconfig,
 		"--etcd-servers", etcdURL,
-		"--bind-address", "127.0.0.1",
+		"--bind-address", cicdHost,
 		"--secure-port", strconv.Itoa(cicdPort),
 		"--tls-cert-file", servingCert,
 		"--tls-private-key-file", servingKey,
@@ -161,7 +171,7 @@ func (e *environment) startAgg(ctx context.Context, st *stops) ([]*setup, error)
 	}
 	st.add(func() { srv.stop(60 * time.Second) })
 	direct := rest.CopyConfig(cfg)
-	direct.Host = fmt.Sprintf("https://127.0.0.1:%d", cicdPort)
+	direct.Host = fmt.Sprintf("https://%s:%d", cicdHost, cicdPort)
 	dhc, err := rest.HTTPClientFor(direct)
 	if err != nil {
 		return nil, err
@@ -169,7 +179,7 @@ func (e *environment) startAgg(ctx context.Context, st *stops) ([]*setup, error)
 	if err := srv.waitHTTP(ctx, dhc, direct.Host+"/readyz", 3*time.Minute); err != nil {
 		return nil, err
 	}
-	if err := e.registerAgg(ctx, cfg, kube, cicdPort); err != nil {
+	if err := e.registerAgg(ctx, cfg, kube, cicdHost, cicdPort); err != nil {
 		return nil, err
 	}
 	if _, ok := e.preferred["agg"]; !ok {
@@ -213,16 +223,33 @@ func (e *environment) startAgg(ctx context.Context, st *stops) ([]*setup, error)
 
 // registerAgg creates the Service and both APIServices, as artifacts/deploy
 // does, and waits until they are Available.
-func (e *environment) registerAgg(ctx context.Context, cfg *rest.Config, kube kubernetes.Interface, port int) error {
-	if _, err := kube.CoreV1().Services(aggNamespace).Create(ctx, &corev1.Service{
+func (e *environment) registerAgg(ctx context.Context, cfg *rest.Config, kube kubernetes.Interface, host string, port int) error {
+	svc := &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Name: aggService, Namespace: aggNamespace},
 		Spec: corev1.ServiceSpec{
 			Type:         corev1.ServiceTypeExternalName,
 			ExternalName: "localhost",
 			Ports:        []corev1.ServicePort{{Name: "https", Port: int32(port)}},
 		},
-	}, metav1.CreateOptions{}); err != nil {
+	}
+	if e.o.aggRouting {
+		// A Service without a selector and its EndpointSlice, as the
+		// EndpointSlice controller would write it for the server's pod.
+		svc.Spec = corev1.ServiceSpec{Type: corev1.ServiceTypeClusterIP, Ports: svc.Spec.Ports}
+	}
+	if _, err := kube.CoreV1().Services(aggNamespace).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("service: %w", err)
+	}
+	if e.o.aggRouting {
+		ready, name, p := true, "https", int32(port)
+		if _, err := kube.DiscoveryV1().EndpointSlices(aggNamespace).Create(ctx, &discoveryv1.EndpointSlice{
+			ObjectMeta:  metav1.ObjectMeta{Name: aggService + "-bench", Namespace: aggNamespace, Labels: map[string]string{discoveryv1.LabelServiceName: aggService}},
+			AddressType: discoveryv1.AddressTypeIPv4,
+			Endpoints:   []discoveryv1.Endpoint{{Addresses: []string{host}, Conditions: discoveryv1.EndpointConditions{Ready: &ready}}},
+			Ports:       []discoveryv1.EndpointPort{{Name: &name, Port: &p}},
+		}, metav1.CreateOptions{}); err != nil {
+			return fmt.Errorf("endpoint slice: %w", err)
+		}
 	}
 	ca, err := os.ReadFile(e.pki.caFile)
 	if err != nil {
@@ -278,6 +305,21 @@ func (e *environment) registerAgg(ctx context.Context, cfg *rest.Config, kube ku
 		}
 		return true, nil
 	})
+}
+
+// hostIPv4 is the first IPv4 address of the machine that is not loopback
+// or link-local.
+func hostIPv4() (string, error) {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return "", err
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && !n.IP.IsLoopback() && !n.IP.IsLinkLocalUnicast() {
+			return n.IP.String(), nil
+		}
+	}
+	return "", errors.New("-agg-routing: the machine has no IPv4 address but loopback")
 }
 
 // writeKubeconfig writes a kubeconfig for the admin at host.

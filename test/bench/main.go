@@ -67,6 +67,7 @@ func main() {
 	fs.IntVar(&o.valueSize, "value-size", 0, "value size of the raw etcd setup (0: the size of our stored object, measured in ours-pb, else 865)")
 	fs.DurationVar(&o.timeout, "timeout", 40*time.Minute, "give up after this long")
 	fs.StringVar(&o.clientAuth, "client-auth", clientAuthToken, "how the clients authenticate to kube-apiserver (CRD, Deployments, ours through the aggregator): token (a ServiceAccount token with an RBAC role, as in-cluster clients) or cert (the admin's client certificate, system:masters)")
+	fs.BoolVar(&o.aggRouting, "agg-routing", false, "ours-agg*: kube-apiserver with --enable-aggregator-routing, our server on the machine's own address behind a Service with an EndpointSlice (default: an ExternalName Service for localhost)")
 	fs.BoolVar(&noGzip, "no-gzip", false, "clients do not accept gzip (client-go accepts it by default, and API servers compress responses over 128 KiB)")
 	_ = fs.Parse(os.Args[1:])
 
@@ -134,6 +135,7 @@ type options struct {
 	valueSize  int
 	timeout    time.Duration
 	clientAuth string
+	aggRouting bool
 }
 
 func contains(l []string, s string) bool {

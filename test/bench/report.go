@@ -611,6 +611,9 @@ func (r *report) markdown() string {
 	if noGzip {
 		sb.WriteString("- clients do not accept gzip (-no-gzip)\n")
 	}
+	if r.o.aggRouting {
+		sb.WriteString("- kube-apiserver runs with `--enable-aggregator-routing` (-agg-routing): it picks an endpoint of the Service per request\n")
+	}
 	if r.o.clientAuth == clientAuthCert {
 		sb.WriteString("- clients of kube-apiserver authenticate with the admin's client certificate (system:masters; -client-auth cert)\n")
 	} else {
