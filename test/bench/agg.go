@@ -154,7 +154,7 @@ func (e *environment) startAgg(ctx context.Context, st *stops) ([]*setup, error)
 		return nil, err
 	}
 	logf("[agg] starting cicd-apiserver in delegated mode on 127.0.0.1:%d (etcd %s)", cicdPort, etcdURL)
-	srv, err := startProc("agg-cicd-apiserver", e.logs, e.server, nil,
+	srv, err := startProc("agg-cicd-apiserver", e.logs, e.server, nil, append([]string{
 		"--kubeconfig", kubeconfig,
 		"--authentication-kubeconfig", kubeconfig,
 		"--authorization-kubeconfig", kubeconfig,
@@ -165,7 +165,7 @@ func (e *environment) startAgg(ctx context.Context, st *stops) ([]*setup, error)
 		"--tls-private-key-file", servingKey,
 		"--max-jenkinsservices", "0",
 		"--profiling",
-	)
+	}, e.o.aggServerFlags...)...)
 	if err != nil {
 		return nil, err
 	}

@@ -68,6 +68,7 @@ func main() {
 	fs.DurationVar(&o.timeout, "timeout", 40*time.Minute, "give up after this long")
 	fs.StringVar(&o.clientAuth, "client-auth", clientAuthToken, "how the clients authenticate to kube-apiserver (CRD, Deployments, ours through the aggregator): token (a ServiceAccount token with an RBAC role, as in-cluster clients) or cert (the admin's client certificate, system:masters)")
 	fs.BoolVar(&o.aggRouting, "agg-routing", false, "ours-agg*: kube-apiserver with --enable-aggregator-routing, our server on the machine's own address behind a Service with an EndpointSlice (default: an ExternalName Service for localhost)")
+	aggServerFlags := fs.String("agg-server-flags", "", "more flags for cicd-apiserver behind the aggregator, space separated (e.g. --disable-http2-serving)")
 	fs.BoolVar(&noGzip, "no-gzip", false, "clients do not accept gzip (client-go accepts it by default, and API servers compress responses over 128 KiB)")
 	_ = fs.Parse(os.Args[1:])
 
@@ -92,6 +93,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench: need -n ≥ 2×-hot, -c ≥ 1, -watchers ≥ 1, -many-watchers ≥ 0, -lists ≥ 1, -rounds ≥ 1 (or 0 with -growth)")
 		os.Exit(2)
 	}
+	o.aggServerFlags = strings.Fields(*aggServerFlags)
 	if o.clientAuth != clientAuthToken && o.clientAuth != clientAuthCert {
 		fmt.Fprintln(os.Stderr, "bench: -client-auth is token or cert")
 		os.Exit(2)
@@ -120,22 +122,23 @@ func main() {
 }
 
 type options struct {
-	p          params
-	setups     map[string]bool
-	binDir     string
-	serverBin  string
-	workDir    string
-	keep       bool
-	out        string
-	fsync      bool
-	profileDir string
-	profileFor time.Duration
-	growth     []int
-	plotBin    string
-	valueSize  int
-	timeout    time.Duration
-	clientAuth string
-	aggRouting bool
+	p              params
+	setups         map[string]bool
+	binDir         string
+	serverBin      string
+	workDir        string
+	keep           bool
+	out            string
+	fsync          bool
+	profileDir     string
+	profileFor     time.Duration
+	growth         []int
+	plotBin        string
+	valueSize      int
+	timeout        time.Duration
+	clientAuth     string
+	aggRouting     bool
+	aggServerFlags []string
 }
 
 func contains(l []string, s string) bool {

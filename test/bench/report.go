@@ -611,6 +611,9 @@ func (r *report) markdown() string {
 	if noGzip {
 		sb.WriteString("- clients do not accept gzip (-no-gzip)\n")
 	}
+	if len(r.o.aggServerFlags) > 0 {
+		fmt.Fprintf(&sb, "- cicd-apiserver behind the aggregator runs with `%s` (-agg-server-flags)\n", strings.Join(r.o.aggServerFlags, " "))
+	}
 	if r.o.aggRouting {
 		sb.WriteString("- kube-apiserver runs with `--enable-aggregator-routing` (-agg-routing): it picks an endpoint of the Service per request\n")
 	}
