@@ -14,12 +14,11 @@
 package frontproxy
 
 import (
-	"crypto/sha256"
 	"crypto/x509"
 	"fmt"
 	"net/http"
 	"slices"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"k8s.io/apiserver/pkg/authentication/authenticator"
@@ -27,6 +26,8 @@ import (
 	"k8s.io/apiserver/pkg/authentication/group"
 	"k8s.io/apiserver/pkg/authentication/request/headerrequest"
 	"k8s.io/apiserver/pkg/authentication/request/union"
+
+	"github.com/autobusi/cicd-apiserver/server/certcache"
 )
 
 const (
@@ -62,6 +63,7 @@ func newVerifier(cfg *authenticatorfactory.RequestHeaderConfig) *Verifier {
 		nameHeaders:   cfg.UsernameHeaders,
 		headers:       headerrequest.NewDynamic(cfg.UsernameHeaders, cfg.UIDHeaders, cfg.GroupHeaders, cfg.ExtraHeaderPrefixes),
 		now:           time.Now,
+		cache:         certcache.New[error](ttl, maxEntries),
 	}
 }
 
@@ -73,23 +75,10 @@ type Verifier struct {
 	headers       authenticator.Request
 	now           func() time.Time
 
-	mu    sync.Mutex
-	cache map[cacheKey]verdict
+	cache *certcache.Cache[error] // the outcome of verifying a chain
 	// Verifications counts the certificate verifications done (not served
 	// from the cache), for tests.
-	Verifications int
-}
-
-type cacheKey struct {
-	chain [sha256.Size]byte
-	// roots is the CA bundle the chain was verified against: a new bundle
-	// (rotation) comes with a new pool, and so misses the cache.
-	roots *x509.CertPool
-}
-
-type verdict struct {
-	err     error
-	expires time.Time
+	Verifications atomic.Int64
 }
 
 // AuthenticateRequest accepts a request whose client certificate verifies
@@ -120,22 +109,12 @@ func (v *Verifier) AuthenticateRequest(req *http.Request) (*authenticator.Respon
 // verify verifies the chain against opts, or reuses the outcome of an
 // earlier verification of the same chain against the same roots.
 func (v *Verifier) verify(chain []*x509.Certificate, opts x509.VerifyOptions) error {
-	h := sha256.New()
-	for _, c := range chain {
-		h.Write(c.Raw)
-		h.Write([]byte{0})
-	}
-	key := cacheKey{roots: opts.Roots}
-	copy(key.chain[:], h.Sum(nil))
+	key := certcache.KeyOf(chain, opts.Roots)
 	now := v.now()
-
-	v.mu.Lock()
-	if d, ok := v.cache[key]; ok && now.Before(d.expires) {
-		v.mu.Unlock()
-		return d.err
+	if err, ok := v.cache.Get(key, now); ok {
+		return err
 	}
-	v.Verifications++
-	v.mu.Unlock()
+	v.Verifications.Add(1)
 
 	if opts.Intermediates == nil && len(chain) > 1 {
 		opts.Intermediates = x509.NewCertPool()
@@ -145,19 +124,7 @@ func (v *Verifier) verify(chain []*x509.Certificate, opts x509.VerifyOptions) er
 	}
 	opts.CurrentTime = now
 	_, err := chain[0].Verify(opts)
-	expires := now.Add(ttl)
-	for _, c := range chain {
-		if c.NotAfter.Before(expires) {
-			expires = c.NotAfter
-		}
-	}
-
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if v.cache == nil || len(v.cache) >= maxEntries {
-		v.cache = map[cacheKey]verdict{}
-	}
-	v.cache[key] = verdict{err: err, expires: expires}
+	v.cache.Put(key, chain, err, now)
 	return err
 }
 

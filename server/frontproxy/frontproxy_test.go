@@ -131,8 +131,8 @@ func TestIdentityFromEachRequestCertificateVerifiedOnce(t *testing.T) {
 			t.Errorf("%s: identity headers left on the request: %v", u, r.Header)
 		}
 	}
-	if v.Verifications != 1 {
-		t.Errorf("%d verifications for three requests with one certificate, want 1", v.Verifications)
+	if v.Verifications.Load() != 1 {
+		t.Errorf("%d verifications for three requests with one certificate, want 1", v.Verifications.Load())
 	}
 }
 
@@ -159,11 +159,11 @@ func TestRejectedCertificatesGoToTheGenericChain(t *testing.T) {
 		t.Errorf("another CA through Wrap: %v %v %v, want the generic chain's answer", resp, ok, err)
 	}
 	// No user header: not ours to decide, nothing verified.
-	before := v.Verifications
+	before := v.Verifications.Load()
 	if _, ok, err := v.AuthenticateRequest(request(proxyCA.client(t, "front-proxy-client", time.Now().Add(time.Hour)), nil)); ok || err != nil {
 		t.Errorf("no user header: ok=%v err=%v, want neither", ok, err)
 	}
-	if v.Verifications != before {
+	if v.Verifications.Load() != before {
 		t.Errorf("a request without a user header was verified")
 	}
 }
@@ -182,8 +182,8 @@ func TestCacheEndsWithExpiryTTLAndRotation(t *testing.T) {
 		if ok != wantOK {
 			t.Errorf("%s: ok=%v err=%v, want ok=%v", step, ok, err, wantOK)
 		}
-		if v.Verifications != wantVerifications {
-			t.Errorf("%s: %d verifications, want %d", step, v.Verifications, wantVerifications)
+		if v.Verifications.Load() != int64(wantVerifications) {
+			t.Errorf("%s: %d verifications, want %d", step, v.Verifications.Load(), wantVerifications)
 		}
 	}
 	check("first", true, 1)

@@ -1,14 +1,14 @@
 package local
 
 import (
-	"crypto/sha256"
 	"net/http"
 	"slices"
-	"sync"
 	"time"
 
 	"k8s.io/apiserver/pkg/authentication/authenticator"
 	"k8s.io/apiserver/pkg/authentication/user"
+
+	"github.com/autobusi/cicd-apiserver/server/certcache"
 )
 
 const (
@@ -26,20 +26,13 @@ const (
 // entries expire with the first NotAfter in the chain. Only successes are
 // remembered.
 type certCache struct {
-	inner authenticator.Request
-	now   func() time.Time
-
-	mu      sync.Mutex
-	entries map[[sha256.Size]byte]certCacheEntry
-}
-
-type certCacheEntry struct {
-	resp    *authenticator.Response
-	expires time.Time
+	inner   authenticator.Request
+	now     func() time.Time
+	entries *certcache.Cache[*authenticator.Response]
 }
 
 func newCertCache(inner authenticator.Request) *certCache {
-	return &certCache{inner: inner, now: time.Now, entries: map[[sha256.Size]byte]certCacheEntry{}}
+	return &certCache{inner: inner, now: time.Now, entries: certcache.New[*authenticator.Response](certCacheTTL, certCacheSize)}
 }
 
 // AuthenticateRequest implements authenticator.Request.
@@ -48,44 +41,16 @@ func (c *certCache) AuthenticateRequest(req *http.Request) (*authenticator.Respo
 		return c.inner.AuthenticateRequest(req)
 	}
 	chain := req.TLS.PeerCertificates
-	h := sha256.New()
-	for _, cert := range chain {
-		h.Write(cert.Raw)
-	}
-	var key [sha256.Size]byte
-	h.Sum(key[:0])
-
+	key := certcache.KeyOf(chain, nil) // local mode's CA is fixed
 	now := c.now()
-	c.mu.Lock()
-	e, ok := c.entries[key]
-	c.mu.Unlock()
-	if ok && now.Before(e.expires) {
-		return copyResponse(e.resp), true, nil
+	if resp, ok := c.entries.Get(key, now); ok {
+		return copyResponse(resp), true, nil
 	}
-
 	resp, ok, err := c.inner.AuthenticateRequest(req)
 	if !ok || err != nil || resp == nil {
 		return resp, ok, err
 	}
-	expires := now.Add(certCacheTTL)
-	for _, cert := range chain {
-		if cert.NotAfter.Before(expires) {
-			expires = cert.NotAfter
-		}
-	}
-	c.mu.Lock()
-	if len(c.entries) >= certCacheSize {
-		for k, e := range c.entries {
-			if !now.Before(e.expires) {
-				delete(c.entries, k)
-			}
-		}
-		if len(c.entries) >= certCacheSize {
-			clear(c.entries)
-		}
-	}
-	c.entries[key] = certCacheEntry{resp: copyResponse(resp), expires: expires}
-	c.mu.Unlock()
+	c.entries.Put(key, chain, copyResponse(resp), now)
 	return resp, ok, err
 }
 

@@ -103,7 +103,7 @@ func TestCertCacheBounded(t *testing.T) {
 	for i := 0; i < certCacheSize+10; i++ {
 		_, _, _ = c.AuthenticateRequest(certRequest(string(rune('a'+i%26))+time.Duration(i).String(), far))
 	}
-	if n := len(c.entries); n > certCacheSize {
+	if n := c.entries.Len(); n > certCacheSize {
 		t.Errorf("%d entries, want at most %d", n, certCacheSize)
 	}
 }
