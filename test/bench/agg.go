@@ -80,25 +80,8 @@ func (e *environment) startAgg(ctx context.Context, st *stops) ([]*setup, error)
 		return nil, err
 	}
 
-	port, err := testproc.FreePort()
-	if err != nil {
-		return nil, err
-	}
-	logf("[agg] starting kube-apiserver with the aggregation layer on 127.0.0.1:%d (etcd %s)", port, kubeEtcdURL)
-	kas, err := startProc("agg-kube-apiserver", e.logs, e.kubeAPIServer, nil,
-		"--etcd-servers", kubeEtcdURL,
-		"--bind-address", "127.0.0.1",
-		"--advertise-address", "127.0.0.1",
-		"--endpoint-reconciler-type", "none",
-		"--secure-port", strconv.Itoa(port),
-		"--tls-cert-file", e.pki.serverCert,
-		"--tls-private-key-file", e.pki.serverKey,
-		"--client-ca-file", e.pki.caFile,
-		"--authorization-mode", "RBAC",
-		"--service-account-issuer", "https://kubernetes.default.svc",
-		"--service-account-key-file", e.pki.saPub,
-		"--service-account-signing-key-file", e.pki.saPriv,
-		"--service-cluster-ip-range", "10.96.0.0/16",
+	logf("[agg] starting kube-apiserver with the aggregation layer (etcd %s)", kubeEtcdURL)
+	kas, cfg, hc, err := e.startKubeAPIServer(ctx, st, "agg", kubeEtcdURL,
 		"--requestheader-client-ca-file", e.pki.proxyCAFile,
 		"--requestheader-allowed-names", "front-proxy-client",
 		"--requestheader-username-headers", "X-Remote-User",
@@ -109,28 +92,10 @@ func (e *environment) startAgg(ctx context.Context, st *stops) ([]*setup, error)
 		// Without routing the Service is an ExternalName (no endpoints): the
 		// aggregator dials the Service's name, as it does for a cluster IP.
 		"--enable-aggregator-routing="+strconv.FormatBool(e.o.aggRouting),
-		"--profiling",
-		"--v=0",
 	)
 	if err != nil {
 		return nil, err
 	}
-	st.add(func() { kas.stop(60 * time.Second) })
-	cfg := unlimited(&rest.Config{
-		Host: fmt.Sprintf("https://127.0.0.1:%d", port),
-		TLSClientConfig: rest.TLSClientConfig{
-			CAFile: e.pki.caFile, CertFile: e.pki.adminCert, KeyFile: e.pki.adminKey,
-		},
-	})
-	hc, err := rest.HTTPClientFor(cfg)
-	if err != nil {
-		return nil, err
-	}
-	t0 := time.Now()
-	if err := kas.waitHTTP(ctx, hc, cfg.Host+"/readyz", 5*time.Minute); err != nil {
-		return nil, err
-	}
-	logf("[agg] kube-apiserver ready in %s", time.Since(t0).Round(time.Second))
 	kube, err := kubernetes.NewForConfig(withContentType(cfg, protobuf))
 	if err != nil {
 		return nil, err

@@ -300,47 +300,11 @@ func (e *environment) startKube(ctx context.Context, st *stops) ([]*setup, error
 	whURL := m[1]
 	reviews := webhookStats(e.pki, whURL)
 
-	port, err := testproc.FreePort()
+	logf("[kube] starting kube-apiserver %s (etcd %s), conversion webhook at %s", e.versions["kube-apiserver"], etcdURL, whURL)
+	kas, cfg, hc, err := e.startKubeAPIServer(ctx, st, "kube", etcdURL)
 	if err != nil {
 		return nil, err
 	}
-	logf("[kube] starting kube-apiserver %s on 127.0.0.1:%d (etcd %s), conversion webhook at %s", e.versions["kube-apiserver"], port, etcdURL, whURL)
-	kas, err := startProc("kube-apiserver", e.logs, e.kubeAPIServer, nil,
-		"--etcd-servers", etcdURL,
-		"--bind-address", "127.0.0.1",
-		"--advertise-address", "127.0.0.1",
-		"--endpoint-reconciler-type", "none",
-		"--secure-port", strconv.Itoa(port),
-		"--tls-cert-file", e.pki.serverCert,
-		"--tls-private-key-file", e.pki.serverKey,
-		"--client-ca-file", e.pki.caFile,
-		"--authorization-mode", "RBAC",
-		"--service-account-issuer", "https://kubernetes.default.svc",
-		"--service-account-key-file", e.pki.saPub,
-		"--service-account-signing-key-file", e.pki.saPriv,
-		"--service-cluster-ip-range", "10.96.0.0/16",
-		"--profiling",
-		"--v=0",
-	)
-	if err != nil {
-		return nil, err
-	}
-	st.add(func() { kas.stop(60 * time.Second) })
-	cfg := unlimited(&rest.Config{
-		Host: fmt.Sprintf("https://127.0.0.1:%d", port),
-		TLSClientConfig: rest.TLSClientConfig{
-			CAFile: e.pki.caFile, CertFile: e.pki.adminCert, KeyFile: e.pki.adminKey,
-		},
-	})
-	hc, err := rest.HTTPClientFor(cfg)
-	if err != nil {
-		return nil, err
-	}
-	t0 := time.Now()
-	if err := kas.waitHTTP(ctx, hc, cfg.Host+"/readyz", 5*time.Minute); err != nil {
-		return nil, err
-	}
-	logf("[kube] kube-apiserver ready in %s", time.Since(t0).Round(time.Second))
 
 	kubePB, err := kubernetes.NewForConfig(withContentType(cfg, protobuf))
 	if err != nil {
@@ -403,6 +367,53 @@ func (e *environment) startKube(ctx context.Context, st *stops) ([]*setup, error
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// startKubeAPIServer starts kube-apiserver (logs: <name>-apiserver.log) on
+// etcdURL with extra flags, and returns it once ready, with the admin's
+// config and HTTP client.
+func (e *environment) startKubeAPIServer(ctx context.Context, st *stops, name, etcdURL string, extra ...string) (*proc, *rest.Config, *http.Client, error) {
+	port, err := testproc.FreePort()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	kas, err := startProc(name+"-apiserver", e.logs, e.kubeAPIServer, nil, append([]string{
+		"--etcd-servers", etcdURL,
+		"--bind-address", "127.0.0.1",
+		"--advertise-address", "127.0.0.1",
+		"--endpoint-reconciler-type", "none",
+		"--secure-port", strconv.Itoa(port),
+		"--tls-cert-file", e.pki.serverCert,
+		"--tls-private-key-file", e.pki.serverKey,
+		"--client-ca-file", e.pki.caFile,
+		"--authorization-mode", "RBAC",
+		"--service-account-issuer", "https://kubernetes.default.svc",
+		"--service-account-key-file", e.pki.saPub,
+		"--service-account-signing-key-file", e.pki.saPriv,
+		"--service-cluster-ip-range", "10.96.0.0/16",
+		"--profiling",
+		"--v=0",
+	}, extra...)...)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	st.add(func() { kas.stop(60 * time.Second) })
+	cfg := unlimited(&rest.Config{
+		Host: fmt.Sprintf("https://127.0.0.1:%d", port),
+		TLSClientConfig: rest.TLSClientConfig{
+			CAFile: e.pki.caFile, CertFile: e.pki.adminCert, KeyFile: e.pki.adminKey,
+		},
+	})
+	hc, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	t0 := time.Now()
+	if err := kas.waitHTTP(ctx, hc, cfg.Host+"/readyz", 5*time.Minute); err != nil {
+		return nil, nil, nil, err
+	}
+	logf("[%s] kube-apiserver ready on %s in %s", name, cfg.Host, time.Since(t0).Round(time.Second))
+	return kas, cfg, hc, nil
 }
 
 // preferredVersion is the preferred version of our group in discovery.
