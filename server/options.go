@@ -169,6 +169,7 @@ func (o *Options) Config() (*Config, error) {
 		return nil, err
 	}
 	cfg.ExtraConfig.closers = []func(){wiring.close}
+	cfg.ExtraConfig.etcd = wiring.etcd
 	return cfg, nil
 }
 
