@@ -22,25 +22,28 @@ import (
 	"github.com/autobusi/cicd-apiserver/apis/cicd"
 )
 
-// A delete-collection through the generic store deletes object by object, each
-// with a read and a transaction of its own in etcd. Ours decides each deletion
-// as Store.Delete would and sends the plain ones (no finalizers, no graceful
-// deletion, no dry-run, admission allowing it) to etcd in multi-key
-// transactions guarded by every object's listed revision; anything else, and
-// every batch that lost a race with a write, goes through Store.Delete.
+// A delete-collection through the generic store deletes object by object,
+// each with a Get, an encoding of the object and a transaction in etcd, the
+// deleted object decoded again. Ours decides each deletion from the listed
+// object as Store.Delete would and sends the plain ones (no finalizers, no
+// graceful deletion, no dry-run, admission allowing it) straight to etcd: one
+// transaction per object, guarded by its listed revision, nothing read or
+// decoded. Anything else, and every deletion that lost a race with a write,
+// goes through Store.Delete.
+//
+// One object per transaction, not many: the watch cache needs each event at
+// a revision of its own. With the deletions of one transaction at one
+// revision, the cache's resourceVersion reaches it at the first of them, so
+// a consistent list after the call could still see the rest, and a watch
+// resumed from that revision would miss them (docs/benchmarks.md).
 
-const (
-	// deleteBatchSize is the number of keys in one transaction: below etcd's
-	// --max-txn-ops, 128 by default.
-	deleteBatchSize = 100
-	// deleteCollectionPageSize is the page of the list the deletions come from,
-	// the generic store's.
-	deleteCollectionPageSize = 10000
-)
+// deleteCollectionPageSize is the page of the list the deletions come from,
+// the generic store's.
+const deleteCollectionPageSize = 10000
 
-// batchDeletion is what batched deletions need: a client of the storage etcd
-// and the etcd key prefix the store's keys are joined to.
-type batchDeletion struct {
+// etcdDeletion is what deletions straight to etcd need: a client of the
+// storage etcd and the etcd key prefix the store's keys are joined to.
+type etcdDeletion struct {
 	etcd *clientv3.Client
 	// pathPrefix is "/" + --etcd-prefix + "/", as the etcd3 store joins it
 	// to the store's keys (KeyFunc: "/" + resource prefix + "/ns/name").
@@ -64,11 +67,11 @@ func storagePathPrefix(optsGetter generic.RESTOptionsGetter) (string, error) {
 	return p, nil
 }
 
-// DeleteWithEtcd makes DeleteCollection delete in batches through client, a
-// client of the etcd the store keeps its objects in. Without it (nil)
+// DeleteWithEtcd makes DeleteCollection delete plain deletions through
+// client, a client of the etcd the store keeps its objects in. Without it (nil)
 // DeleteCollection is the generic store's.
 func (r *REST) DeleteWithEtcd(client *clientv3.Client) {
-	r.batch.etcd = client
+	r.direct.etcd = client
 }
 
 // DeleteCollection deletes the objects the list options select, as the
@@ -77,7 +80,7 @@ func (r *REST) DeleteWithEtcd(client *clientv3.Client) {
 // deleted. Options that make a deletion an update (dry-run, orphan or
 // foreground propagation) go the generic way for all objects.
 func (r *REST) DeleteCollection(ctx context.Context, deleteValidation rest.ValidateObjectFunc, options *metav1.DeleteOptions, listOptions *metainternalversion.ListOptions) (runtime.Object, error) {
-	if r.batch.etcd == nil || !batchableOptions(options) {
+	if r.direct.etcd == nil || !directOptions(options) {
 		return r.Store.DeleteCollection(ctx, deleteValidation, options, listOptions)
 	}
 	if options == nil {
@@ -133,9 +136,9 @@ func (r *REST) DeleteCollection(ctx context.Context, deleteValidation rest.Valid
 	}
 }
 
-// batchableOptions is whether options can delete objects without updating
+// directOptions is whether options can delete objects without updating
 // them: not a dry-run, and no propagation that adds a finalizer.
-func batchableOptions(options *metav1.DeleteOptions) bool {
+func directOptions(options *metav1.DeleteOptions) bool {
 	if options == nil {
 		return true
 	}
@@ -146,24 +149,23 @@ func batchableOptions(options *metav1.DeleteOptions) bool {
 	return options.PropagationPolicy == nil || *options.PropagationPolicy == metav1.DeletePropagationBackground
 }
 
-// deleteItems deletes a page of listed objects in batches of deleteBatchSize,
-// --delete-collection-workers batches at a time. The first error stops the
-// workers taking new batches and is returned.
+// deleteItems deletes a page of listed objects on --delete-collection-workers
+// workers. The first error stops the workers taking new objects and is
+// returned.
 func (r *REST) deleteItems(ctx context.Context, items []runtime.Object, deleteValidation rest.ValidateObjectFunc, options *metav1.DeleteOptions) error {
-	batches := make(chan []runtime.Object)
+	queue := make(chan runtime.Object)
 	var (
 		wg       sync.WaitGroup
 		once     sync.Once
 		firstErr error
 		failed   = make(chan struct{})
 	)
-	workers := max(1, min(r.DeleteCollectionWorkers, (len(items)+deleteBatchSize-1)/deleteBatchSize))
-	for range workers {
+	for range max(1, min(r.DeleteCollectionWorkers, len(items))) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for batch := range batches {
-				if err := r.deleteBatch(ctx, batch, deleteValidation, options); err != nil {
+			for item := range queue {
+				if err := r.deleteItem(ctx, item, deleteValidation, options); err != nil {
 					once.Do(func() { firstErr = err; close(failed) })
 					return
 				}
@@ -171,9 +173,9 @@ func (r *REST) deleteItems(ctx context.Context, items []runtime.Object, deleteVa
 		}()
 	}
 send:
-	for start := 0; start < len(items); start += deleteBatchSize {
+	for _, item := range items {
 		select {
-		case batches <- items[start:min(start+deleteBatchSize, len(items))]:
+		case queue <- item:
 		case <-failed:
 			break send
 		case <-ctx.Done():
@@ -181,53 +183,33 @@ send:
 			break send
 		}
 	}
-	close(batches)
+	close(queue)
 	wg.Wait()
 	return firstErr
 }
 
-// deleteBatch deletes the plain deletions of batch in one transaction and the
-// others one by one through Store.Delete. When the transaction fails (an
-// object changed or went away since the list, or etcd did not answer), its
-// objects go through Store.Delete, which reads each again.
-func (r *REST) deleteBatch(ctx context.Context, batch []runtime.Object, deleteValidation rest.ValidateObjectFunc, options *metav1.DeleteOptions) error {
-	var (
-		plain []*cicd.JenkinsService
-		cmps  []clientv3.Cmp
-		ops   []clientv3.Op
-	)
-	for _, item := range batch {
-		js, ok := item.(*cicd.JenkinsService)
-		if !ok {
-			return apierrors.NewInternalError(fmt.Errorf("listed a %T", item))
+// deleteItem deletes a plain deletion in a transaction of its own, guarded by
+// the listed revision, and any other through Store.Delete. When the guard
+// fails (the object changed or went away since the list) or etcd does not
+// answer, Store.Delete reads the object again and decides anew.
+func (r *REST) deleteItem(ctx context.Context, item runtime.Object, deleteValidation rest.ValidateObjectFunc, options *metav1.DeleteOptions) error {
+	js, ok := item.(*cicd.JenkinsService)
+	if !ok {
+		return apierrors.NewInternalError(fmt.Errorf("listed a %T", item))
+	}
+	if key, rev, plain := r.plainDeletion(ctx, js, deleteValidation, options); plain {
+		resp, err := r.direct.etcd.Txn(ctx).
+			If(clientv3.Compare(clientv3.ModRevision(key), "=", rev)).
+			Then(clientv3.OpDelete(key)).
+			Commit()
+		if err == nil && resp.Succeeded {
+			return nil
 		}
-		key, rev, ok := r.plainDeletion(ctx, js, deleteValidation, options)
-		if !ok {
-			if err := r.deleteOne(ctx, js, deleteValidation, options); err != nil {
-				return err
-			}
-			continue
-		}
-		plain = append(plain, js)
-		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(key), "=", rev))
-		ops = append(ops, clientv3.OpDelete(key))
-	}
-	if len(plain) == 0 {
-		return nil
-	}
-	resp, err := r.batch.etcd.Txn(ctx).If(cmps...).Then(ops...).Commit()
-	if err == nil && resp.Succeeded {
-		return nil
-	}
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return ctxErr
-	}
-	for _, js := range plain {
-		if err := r.deleteOne(ctx, js, deleteValidation, options); err != nil {
-			return err
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return ctxErr
 		}
 	}
-	return nil
+	return r.deleteOne(ctx, js, deleteValidation, options)
 }
 
 // plainDeletion is whether Store.Delete, given js as the stored object, would
@@ -255,7 +237,7 @@ func (r *REST) plainDeletion(ctx context.Context, js *cicd.JenkinsService, delet
 	if err != nil {
 		return "", 0, false
 	}
-	return r.batch.pathPrefix + strings.TrimPrefix(key, "/"), rev, true
+	return r.direct.pathPrefix + strings.TrimPrefix(key, "/"), rev, true
 }
 
 // deleteOne deletes js through the generic store, as its DeleteCollection

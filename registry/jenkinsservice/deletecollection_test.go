@@ -29,17 +29,17 @@ import (
 	"github.com/autobusi/cicd-apiserver/apis/cicd/cicdtest"
 )
 
-// The batched DeleteCollection on a real etcd, beside the generic one: each
-// case runs on a storage deleting in batches and on one without the etcd
+// Our DeleteCollection on a real etcd, beside the generic one: each case runs
+// on a storage deleting straight through etcd and on one without the etcd
 // client (the generic store's DeleteCollection), and both must end alike.
 
-// dcStorage is a storage on its own etcd; batched says whether its
+// dcStorage is a storage on its own etcd; direct says whether its
 // DeleteCollection has the etcd client.
-func dcStorage(t *testing.T, batched bool, workers int) (*Storage, *kubernetes.Client) {
+func dcStorage(t *testing.T, direct bool, workers int) (*Storage, *kubernetes.Client) {
 	t.Helper()
 	s, _, client := newTestStorageWithEtcd(t, workers)
 	s.JenkinsService.EnableGarbageCollection = true // as the server's (propagation policies add finalizers)
-	if batched {
+	if direct {
 		s.JenkinsService.DeleteWithEtcd(client.Client)
 	}
 	return s, client
@@ -103,11 +103,11 @@ func sortedKeys[V any](m map[string]V) []string {
 
 // Selectors and namespaces: only the matching objects go, the result lists
 // them, an object with a finalizer stays with a deletionTimestamp; the same
-// with and without batches. 250 matching objects make three batches.
+// both ways.
 func TestDeleteCollectionSelects(t *testing.T) {
-	for _, batched := range []bool{false, true} {
-		t.Run(fmt.Sprintf("batched=%v", batched), func(t *testing.T) {
-			s, client := dcStorage(t, batched, 4)
+	for _, direct := range []bool{false, true} {
+		t.Run(fmt.Sprintf("direct=%v", direct), func(t *testing.T) {
+			s, client := dcStorage(t, direct, 4)
 			for i := range 250 {
 				createIn(t, s, "team-a", fmt.Sprintf("a-%03d", i), map[string]string{"batch": "x"})
 			}
@@ -130,14 +130,10 @@ func TestDeleteCollectionSelects(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			// etcd writes: one per deletion, or one per batch of 100; and the
-			// finalized object's update.
-			writes, want := etcdRevision(t, client)-before, int64(251)
-			if batched {
-				want = 4
-			}
-			if writes != want {
-				t.Errorf("%d etcd writes, want %d", writes, want)
+			// One etcd write per deletion, each at a revision of its own (the
+			// watch cache needs that), and the finalized object's update.
+			if writes := etcdRevision(t, client) - before; writes != 251 {
+				t.Errorf("%d etcd writes, want 251", writes)
 			}
 			got := listedNames(t, out)
 			if len(got) != 251 || got[250] != "kept" {
@@ -196,9 +192,9 @@ func TestDeleteCollectionDryRunAndOrphan(t *testing.T) {
 // Preconditions that do not hold for an object end the call with a 409, as
 // the generic store's do; one that holds deletes.
 func TestDeleteCollectionPreconditions(t *testing.T) {
-	for _, batched := range []bool{false, true} {
-		t.Run(fmt.Sprintf("batched=%v", batched), func(t *testing.T) {
-			s, _ := dcStorage(t, batched, 4)
+	for _, direct := range []bool{false, true} {
+		t.Run(fmt.Sprintf("direct=%v", direct), func(t *testing.T) {
+			s, _ := dcStorage(t, direct, 4)
 			js := createIn(t, s, "team-a", "only", nil)
 			for _, pre := range []*metav1.Preconditions{
 				{UID: ptrTo(types.UID("another-uid"))},
@@ -228,9 +224,9 @@ func TestDeleteCollectionPreconditions(t *testing.T) {
 // store's does; the denied object stays.
 func TestDeleteCollectionAdmissionDenies(t *testing.T) {
 	denied := errors.New("denied by the test")
-	for _, batched := range []bool{false, true} {
-		t.Run(fmt.Sprintf("batched=%v", batched), func(t *testing.T) {
-			s, _ := dcStorage(t, batched, 1)
+	for _, direct := range []bool{false, true} {
+		t.Run(fmt.Sprintf("direct=%v", direct), func(t *testing.T) {
+			s, _ := dcStorage(t, direct, 1)
 			for i := range 30 {
 				createIn(t, s, "team-a", fmt.Sprintf("a-%02d", i), nil)
 			}
@@ -251,10 +247,10 @@ func TestDeleteCollectionAdmissionDenies(t *testing.T) {
 	}
 }
 
-// An object written between the list and the transaction makes the batch's
-// transaction fail; Store.Delete then deletes every object of the batch, the
-// written one in its new version: the write was acknowledged before the
-// deletion and nothing is left. A watcher sees one DELETED per object.
+// An object written between the list and its deletion makes the guarded
+// transaction fail; Store.Delete then deletes it in its new version: the
+// write was acknowledged before the deletion and nothing is left. A watcher
+// sees one DELETED per object.
 func TestDeleteCollectionRaceFallsBack(t *testing.T) {
 	s, client := dcStorage(t, true, 2)
 	const total = 150
@@ -300,9 +296,9 @@ func TestDeleteCollectionRaceFallsBack(t *testing.T) {
 	if n := len(storedIn(t, s, "team-a")); n != 0 {
 		t.Errorf("%d objects left", n)
 	}
-	// The batch of a-042 (100 objects) was checked again by Store.Delete.
-	if v := validations.Load(); v < total+100 {
-		t.Errorf("%d admission checks; want %d and again the failed batch's 100", v, total)
+	// a-042 was checked again by Store.Delete, in its new version.
+	if v := validations.Load(); v != total+1 {
+		t.Errorf("%d admission checks; want %d and a-042's again", v, total)
 	}
 	resp, err := client.Client.Get(context.Background(), "/registry/", clientv3.WithPrefix(), clientv3.WithCountOnly())
 	if err != nil || resp.Count != 0 {
@@ -341,7 +337,7 @@ func TestDeleteCollectionRaceFallsBack(t *testing.T) {
 	}
 }
 
-// Batches in parallel with writes racing them: every object ends deleted,
+// Parallel deletions with writes racing them: every object ends deleted,
 // and the version deleted is one that admission checked: a write acknowledged
 // after the check makes the deletion check the object again.
 func TestDeleteCollectionConcurrentWrites(t *testing.T) {

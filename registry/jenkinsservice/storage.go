@@ -80,7 +80,7 @@ func newStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter, cl
 	approvalStore.ResetFieldsStrategy = approvalStrategy
 
 	return &Storage{
-		JenkinsService: &REST{Store: store, batch: batchDeletion{pathPrefix: pathPrefix}},
+		JenkinsService: &REST{Store: store, direct: etcdDeletion{pathPrefix: pathPrefix}},
 		Status:         &StatusREST{store: &statusStore},
 		Approval:       &ApprovalREST{store: &approvalStore, strategy: approvalStrategy},
 		Scale:          &ScaleREST{store: store},
@@ -99,10 +99,10 @@ func (s *Storage) Map() map[string]rest.Storage {
 }
 
 // REST is the main resource: the eight standard verbs of the generic store,
-// DeleteCollection batched (deletecollection.go).
+// DeleteCollection straight to etcd (deletecollection.go).
 type REST struct {
 	*genericregistry.Store
-	batch batchDeletion
+	direct etcdDeletion
 }
 
 var (
