@@ -38,8 +38,8 @@ import (
 // resumed from that revision would miss them (docs/benchmarks.md).
 
 // deleteCollectionPageSize is the page of the list the deletions come from,
-// the generic store's.
-const deleteCollectionPageSize = 10000
+// the generic store's (a variable for the tests).
+var deleteCollectionPageSize int64 = 10000
 
 // etcdDeletion is what deletions straight to etcd need: a client of the
 // storage etcd and the etcd key prefix the store's keys are joined to.

@@ -154,6 +154,38 @@ func TestDeleteCollectionSelects(t *testing.T) {
 	}
 }
 
+// Pages: the deletions go page by page and the result lists every page; a
+// limit asked for deletes one page and returns it with its continue token.
+func TestDeleteCollectionPages(t *testing.T) {
+	defer func(size int64) { deleteCollectionPageSize = size }(deleteCollectionPageSize)
+	deleteCollectionPageSize = 7
+	s, _ := dcStorage(t, true, 4)
+	for i := range 40 {
+		createIn(t, s, "team-a", fmt.Sprintf("a-%02d", i), nil)
+	}
+	out, err := s.JenkinsService.DeleteCollection(nsCtx("team-a"), rest.ValidateAllObjectFunc, &metav1.DeleteOptions{},
+		&metainternalversion.ListOptions{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := listedNames(t, out); len(got) != 10 || got[0] != "a-00" || got[9] != "a-09" || out.(*cicd.JenkinsServiceList).Continue == "" {
+		t.Errorf("limit 10 listed %v, continue %q", got, out.(*cicd.JenkinsServiceList).Continue)
+	}
+	if n := len(storedIn(t, s, "team-a")); n != 30 {
+		t.Fatalf("limit 10 left %d of 40", n)
+	}
+	out, err = s.JenkinsService.DeleteCollection(nsCtx("team-a"), rest.ValidateAllObjectFunc, &metav1.DeleteOptions{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := listedNames(t, out); len(got) != 30 || got[0] != "a-10" || got[29] != "a-39" {
+		t.Errorf("pages of 7 listed %d: %v", len(got), got)
+	}
+	if n := len(storedIn(t, s, "team-a")); n != 0 {
+		t.Errorf("pages of 7 left %d", n)
+	}
+}
+
 // A dry-run deletes nothing; orphan propagation adds the orphan finalizer and
 // deletes nothing (both the generic way).
 func TestDeleteCollectionDryRunAndOrphan(t *testing.T) {
