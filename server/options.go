@@ -20,6 +20,7 @@ import (
 	netutils "k8s.io/utils/net"
 
 	jsadmission "github.com/autobusi/cicd-apiserver/admission/jenkinsservice"
+	"github.com/autobusi/cicd-apiserver/server/allnames"
 	"github.com/autobusi/cicd-apiserver/server/frontproxy"
 	"github.com/autobusi/cicd-apiserver/server/local"
 	"github.com/autobusi/cicd-apiserver/server/storagelimit"
@@ -191,6 +192,8 @@ func (o *Options) applyTo(gc *genericapiserver.RecommendedConfig, wiring **admis
 		// Behind the aggregator: verify the front proxy's certificate once,
 		// not per request (server/frontproxy).
 		gc.Authentication.Authenticator = frontproxy.Wrap(gc.Authentication.Authenticator, gc.Authentication.RequestHeaderConfig)
+		// A review for all names answers for each name (server/allnames).
+		gc.Authorization.Authorizer = allnames.Wrap(gc.Authorization.Authorizer)
 	}
 	if o.Recommended.Admission == nil {
 		// No core API, no chain from the generic options: ours alone.

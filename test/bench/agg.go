@@ -60,7 +60,7 @@ func (e *environment) startAgg(ctx context.Context, st *stops) ([]*setup, error)
 	// The aggregator's client certificate, the one name the servers accept
 	// the X-Remote-* headers from; the aggregated server's serving
 	// certificate for the Service's name, which the aggregator verifies.
-	proxyCert, proxyKey, err := e.pki.issue("front-proxy-client", x509Cert{cn: "front-proxy-client", client: true}.template())
+	proxyCert, proxyKey, err := e.pki.issueBy(e.pki.proxyCA, e.pki.proxyCAKey, "front-proxy-client", x509Cert{cn: "front-proxy-client", client: true}.template())
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +89,7 @@ func (e *environment) startAgg(ctx context.Context, st *stops) ([]*setup, error)
 		"--service-account-key-file", e.pki.saPub,
 		"--service-account-signing-key-file", e.pki.saPriv,
 		"--service-cluster-ip-range", "10.96.0.0/16",
-		"--requestheader-client-ca-file", e.pki.caFile,
+		"--requestheader-client-ca-file", e.pki.proxyCAFile,
 		"--requestheader-allowed-names", "front-proxy-client",
 		"--requestheader-username-headers", "X-Remote-User",
 		"--requestheader-group-headers", "X-Remote-Group",
@@ -175,6 +175,10 @@ func (e *environment) startAgg(ctx context.Context, st *stops) ([]*setup, error)
 	if _, ok := e.preferred["agg"]; !ok {
 		e.preferred["agg"] = preferredVersion(cfg)
 	}
+	ccfg, err := e.clientConfig(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
 	profile, _ := httpGetter(hc, cfg.Host)
 	backendProfile, heap := httpGetter(dhc, direct.Host)
 	roles := []role{{"server", kas.pid()}, {"backend", srv.pid()}, {"etcd", etcd.pid()}, {"kube-etcd", kubeEtcd.pid()}}
@@ -192,7 +196,7 @@ func (e *environment) startAgg(ctx context.Context, st *stops) ([]*setup, error)
 			ct = jsonType
 			s.title = "cicd-apiserver behind kube-apiserver's aggregator, v1beta, JSON"
 		}
-		cs, err := versioned.NewForConfig(withContentType(cfg, ct))
+		cs, err := versioned.NewForConfig(withContentType(ccfg, ct))
 		if err != nil {
 			return nil, err
 		}

@@ -356,7 +356,15 @@ func (e *environment) startKube(ctx context.Context, st *stops) ([]*setup, error
 	if err := e.installCRD(ctx, cfg, whURL); err != nil {
 		return nil, err
 	}
-	js, err := versioned.NewForConfig(withContentType(cfg, jsonType))
+	ccfg, err := e.clientConfig(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	js, err := versioned.NewForConfig(withContentType(ccfg, jsonType))
+	if err != nil {
+		return nil, err
+	}
+	clientPB, err := kubernetes.NewForConfig(withContentType(ccfg, protobuf))
 	if err != nil {
 		return nil, err
 	}
@@ -384,7 +392,7 @@ func (e *environment) startKube(ctx context.Context, st *stops) ([]*setup, error
 			s.title = "built-in Deployments, apps/v1, protobuf"
 			s.roles = []role{{"server", kas.pid()}, {"etcd", etcd.pid()}}
 			s.reviews = nil
-			s.t = newDeploymentTarget(kubePB.AppsV1().Deployments(ns), ns)
+			s.t = newDeploymentTarget(clientPB.AppsV1().Deployments(ns), ns)
 			prefix = "/registry/deployments/"
 		}
 		if n, err := storedSize(ctx, s.t, etcdURL, prefix, ns); err == nil {

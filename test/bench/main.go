@@ -49,7 +49,8 @@ func main() {
 	fs.IntVar(&o.p.Updates, "updates", 0, "read-modify-write updates on the hot keys (0: N/10)")
 	fs.IntVar(&o.p.HotKeys, "hot", 16, "hot keys of the update phase")
 	fs.IntVar(&o.p.Watchers, "watchers", 10, "watchers of the watch phase")
-	fs.IntVar(&o.p.ManyWatchers, "many-watchers", 100, "watchers of the second watch phase, with as many events in all as the first (0: none)")
+	fs.IntVar(&o.p.ManyWatchers, "many-watchers", 100, "watchers of the second watch phase (0: none)")
+	fs.IntVar(&o.p.ManyWatchUpdates, "many-watch-updates", 0, "updates the watchers of the second watch phase receive (0: half of -watch-updates, at least 100)")
 	fs.IntVar(&o.p.Rounds, "rounds", 3, "rounds: every phase runs against every setup in turn, this many times; the report gives medians and spreads (0: none, with -growth)")
 	growth := fs.String("growth", "", "after the rounds, create, list and delete N objects in ours-pb, ours-agg and crd-beta for each N of this comma-separated list (e.g. 1000,10000,50000), with slopes and a plot")
 	fs.StringVar(&o.plotBin, "plot", "", "the plot program for -growth (test/bench/plot; hack/bench.sh builds it)")
@@ -65,6 +66,7 @@ func main() {
 	fs.DurationVar(&o.profileFor, "profile-for", 10*time.Second, "length of each CPU profile")
 	fs.IntVar(&o.valueSize, "value-size", 0, "value size of the raw etcd setup (0: the size of our stored object, measured in ours-pb, else 865)")
 	fs.DurationVar(&o.timeout, "timeout", 40*time.Minute, "give up after this long")
+	fs.StringVar(&o.clientAuth, "client-auth", clientAuthToken, "how the clients authenticate to kube-apiserver (CRD, Deployments, ours through the aggregator): token (a ServiceAccount token with an RBAC role, as in-cluster clients) or cert (the admin's client certificate, system:masters)")
 	fs.BoolVar(&noGzip, "no-gzip", false, "clients do not accept gzip (client-go accepts it by default, and API servers compress responses over 128 KiB)")
 	_ = fs.Parse(os.Args[1:])
 
@@ -77,6 +79,9 @@ func main() {
 	if o.p.WatchUpdates == 0 {
 		o.p.WatchUpdates = max(o.p.N/10, 100)
 	}
+	if o.p.ManyWatchUpdates == 0 {
+		o.p.ManyWatchUpdates = max(o.p.WatchUpdates/2, 100)
+	}
 	var err error
 	if o.growth, err = parseGrowth(*growth); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -84,6 +89,10 @@ func main() {
 	}
 	if o.p.N < 2*o.p.HotKeys || o.p.C < 1 || o.p.Watchers < 1 || o.p.Lists < 1 || o.p.Rounds < 0 || (o.p.Rounds == 0 && len(o.growth) == 0) || o.p.ManyWatchers < 0 {
 		fmt.Fprintln(os.Stderr, "bench: need -n ≥ 2×-hot, -c ≥ 1, -watchers ≥ 1, -many-watchers ≥ 0, -lists ≥ 1, -rounds ≥ 1 (or 0 with -growth)")
+		os.Exit(2)
+	}
+	if o.clientAuth != clientAuthToken && o.clientAuth != clientAuthCert {
+		fmt.Fprintln(os.Stderr, "bench: -client-auth is token or cert")
 		os.Exit(2)
 	}
 	o.setups = map[string]bool{}
@@ -124,6 +133,7 @@ type options struct {
 	plotBin    string
 	valueSize  int
 	timeout    time.Duration
+	clientAuth string
 }
 
 func contains(l []string, s string) bool {

@@ -15,12 +15,17 @@ import (
 )
 
 // pki is a throw-away CA for kube-apiserver, its clients and the conversion
-// webhook, all on loopback.
+// webhook, all on loopback, and a second one for the aggregator's front-proxy
+// client certificate, as kubeadm has: with one CA for both, kube-apiserver
+// verifies every client certificate twice (once as a possible front proxy).
 type pki struct {
 	dir           string
 	ca            *x509.Certificate
 	caKey         *ecdsa.PrivateKey
 	caFile        string
+	proxyCA       *x509.Certificate // the front proxy's CA
+	proxyCAKey    *ecdsa.PrivateKey
+	proxyCAFile   string
 	serverCert    string // 127.0.0.1, localhost
 	serverKey     string
 	adminCert     string // CN bench-admin, O system:masters
@@ -33,29 +38,11 @@ func newPKI(dir string) (*pki, error) {
 		return nil, err
 	}
 	p := &pki{dir: dir}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
+	var err error
+	if p.ca, p.caKey, p.caFile, err = newCA(dir, "ca", "bench-ca"); err != nil {
 		return nil, err
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "bench-ca"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, err
-	}
-	if p.ca, err = x509.ParseCertificate(der); err != nil {
-		return nil, err
-	}
-	p.caKey = key
-	p.caFile = filepath.Join(dir, "ca.crt")
-	if err := writePEM(p.caFile, "CERTIFICATE", der); err != nil {
+	if p.proxyCA, p.proxyCAKey, p.proxyCAFile, err = newCA(dir, "front-proxy-ca", "bench-front-proxy-ca"); err != nil {
 		return nil, err
 	}
 	if p.serverCert, p.serverKey, err = p.issue("server", &x509.Certificate{
@@ -87,9 +74,42 @@ func newPKI(dir string) (*pki, error) {
 	return p, writePEM(p.saPub, "PUBLIC KEY", pub)
 }
 
+// newCA writes a self-signed CA certificate to dir/name.crt.
+func newCA(dir, name, cn string) (*x509.Certificate, *ecdsa.PrivateKey, string, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	serial++
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(serial),
+		Subject:               pkix.Name{CommonName: cn},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(24 * time.Hour),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	file := filepath.Join(dir, name+".crt")
+	return cert, key, file, writePEM(file, "CERTIFICATE", der)
+}
+
 var serial int64 = 1
 
+// issue signs a certificate with the main CA.
 func (p *pki) issue(name string, tmpl *x509.Certificate) (certFile, keyFile string, err error) {
+	return p.issueBy(p.ca, p.caKey, name, tmpl)
+}
+
+func (p *pki) issueBy(ca *x509.Certificate, caKey *ecdsa.PrivateKey, name string, tmpl *x509.Certificate) (certFile, keyFile string, err error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return "", "", err
@@ -99,7 +119,7 @@ func (p *pki) issue(name string, tmpl *x509.Certificate) (certFile, keyFile stri
 	tmpl.NotBefore = time.Now().Add(-time.Hour)
 	tmpl.NotAfter = time.Now().Add(24 * time.Hour)
 	tmpl.KeyUsage = x509.KeyUsageDigitalSignature
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.ca, &key.PublicKey, p.caKey)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
 	if err != nil {
 		return "", "", err
 	}

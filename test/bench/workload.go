@@ -17,16 +17,17 @@ import (
 
 // params is the workload.
 type params struct {
-	N, C         int   // objects, concurrency
-	Gets         int   // random GETs
-	Lists        int   // repetitions of the full and the paged list
-	PageLimit    int64 // page size of the paged list
-	Updates      int   // read-modify-write updates on the hot keys
-	HotKeys      int   // keys the updates go to
-	Watchers     int   // watchers of the watch phase
-	WatchUpdates int   // M: updates each watcher receives
-	ManyWatchers int   // watchers of the second watch phase (0: none)
-	Rounds       int   // rounds of every phase against every setup
+	N, C             int   // objects, concurrency
+	Gets             int   // random GETs
+	Lists            int   // repetitions of the full and the paged list
+	PageLimit        int64 // page size of the paged list
+	Updates          int   // read-modify-write updates on the hot keys
+	HotKeys          int   // keys the updates go to
+	Watchers         int   // watchers of the watch phase
+	WatchUpdates     int   // M: updates each watcher receives
+	ManyWatchers     int   // watchers of the second watch phase (0: none)
+	ManyWatchUpdates int   // updates of the second watch phase
+	Rounds           int   // rounds of every phase against every setup
 }
 
 // role is a process whose CPU time the bench records.
@@ -458,9 +459,7 @@ func (b *bench) steps() []step {
 		return b.watchPhase(ctx, t, pr, p.Watchers, p.WatchUpdates)
 	}))
 	if p.ManyWatchers > 0 {
-		// As many events in all as the first watch phase: fewer updates,
-		// each to more watchers.
-		m := max(p.WatchUpdates*p.Watchers/p.ManyWatchers, 100)
+		m := p.ManyWatchUpdates
 		steps = append(steps, phase(manyWatchPhase, func(ctx context.Context, t target, pr *phaseResult) error {
 			return b.watchPhase(ctx, t, pr, p.ManyWatchers, m)
 		}))
