@@ -170,6 +170,7 @@ func (o *Options) Config() (*Config, error) {
 		return nil, err
 	}
 	cfg.ExtraConfig.closers = []func(){wiring.close}
+	cfg.ExtraConfig.etcd = wiring.etcd
 	return cfg, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	genericapiserver "k8s.io/apiserver/pkg/server"
@@ -25,6 +26,9 @@ type ExtraConfig struct {
 	// closers release what the configuration opened (the admission etcd
 	// client) once the server has stopped.
 	closers []func()
+	// etcd is a client of the storage etcd (the admission's), for batched
+	// delete-collections; nil leaves them to the generic store.
+	etcd *clientv3.Client
 }
 
 func (e *ExtraConfig) close() {
@@ -88,6 +92,9 @@ func (c CompletedConfig) New() (*Server, error) {
 	storage, err := jenkinsservice.NewStorage(Scheme, getter)
 	if err != nil {
 		return nil, fmt.Errorf("jenkinsservices storage: %w", err)
+	}
+	if c.ExtraConfig.etcd != nil {
+		storage.JenkinsService.DeleteWithEtcd(c.ExtraConfig.etcd)
 	}
 	resources := storage.Map()
 	group := genericapiserver.NewDefaultAPIGroupInfo(cicd.GroupName, Scheme, metav1.ParameterCodec, Codecs)

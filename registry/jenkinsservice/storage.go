@@ -62,6 +62,10 @@ func newStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter, cl
 		return nil, err
 	}
 	store.Storage.Storage = statusStorage{store.Storage.Storage} // 413 for objects too large to store
+	pathPrefix, err := storagePathPrefix(optsGetter)
+	if err != nil {
+		return nil, err
+	}
 
 	// The subresources share the completed store (its storage and watch cache) and
 	// differ in the update strategy. Only the main resource destroys the storage.
@@ -76,7 +80,7 @@ func newStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter, cl
 	approvalStore.ResetFieldsStrategy = approvalStrategy
 
 	return &Storage{
-		JenkinsService: &REST{store},
+		JenkinsService: &REST{Store: store, direct: etcdDeletion{pathPrefix: pathPrefix}},
 		Status:         &StatusREST{store: &statusStore},
 		Approval:       &ApprovalREST{store: &approvalStore, strategy: approvalStrategy},
 		Scale:          &ScaleREST{store: store},
@@ -94,9 +98,11 @@ func (s *Storage) Map() map[string]rest.Storage {
 	}
 }
 
-// REST is the main resource: the eight standard verbs of the generic store.
+// REST is the main resource: the eight standard verbs of the generic store,
+// DeleteCollection straight to etcd (deletecollection.go).
 type REST struct {
 	*genericregistry.Store
+	direct etcdDeletion
 }
 
 var (

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"go.etcd.io/etcd/client/v3/kubernetes"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -37,6 +38,14 @@ import (
 // with (which NewStorage completes with the Scale types).
 func newTestStorage(t *testing.T) (*Storage, *runtime.Scheme) {
 	t.Helper()
+	s, scheme, _ := newTestStorageWithEtcd(t, 1)
+	return s, scheme
+}
+
+// newTestStorageWithEtcd is newTestStorage with workers delete-collection
+// workers, and the client of its etcd.
+func newTestStorageWithEtcd(t *testing.T, workers int) (*Storage, *runtime.Scheme, *kubernetes.Client) {
+	t.Helper()
 	client := testserver.RunEtcd(t, nil)
 
 	scheme := runtime.NewScheme()
@@ -54,14 +63,14 @@ func newTestStorage(t *testing.T) (*Storage, *runtime.Scheme) {
 		StorageConfig:           config.ForResource(cicd.Resource("jenkinsservices")),
 		Decorator:               generic.UndecoratedStorage,
 		ResourcePrefix:          cicd.GroupName + "/jenkinsservices",
-		DeleteCollectionWorkers: 1,
+		DeleteCollectionWorkers: workers,
 	}
 	s, err := newStorage(scheme, opts, testClock())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.JenkinsService.Destroy)
-	return s, scheme
+	return s, scheme, client
 }
 
 // requestCtx is the context of a request in version of the group, on subresource.

@@ -15,11 +15,11 @@ import (
 )
 
 // Delete-collection with the server's parallel workers (issue 14: the
-// default --delete-collection-workers is 16): every object is still deleted
-// one by one through the store, so an object with a finalizer only gets its
-// deletionTimestamp, every other one is gone, and a watcher sees exactly one
-// event per object, a DELETED for the deleted and a MODIFIED for the
-// finalized; objects outside the selector stay untouched.
+// default --delete-collection-workers is 64): every object is still deleted
+// one by one, in an etcd transaction of its own, so an object with a finalizer
+// only gets its deletionTimestamp, every other one is gone, and a watcher sees
+// exactly one event per object, a DELETED for the deleted and a MODIFIED for
+// the finalized; objects outside the selector stay untouched.
 func TestAPIDeleteCollectionParallel(t *testing.T) {
 	const (
 		total     = 120
