@@ -4,11 +4,14 @@
 # aggregator: v1beta protobuf and JSON), a multi-version CRD with a conversion
 # webhook in the pinned kube-apiserver (v1beta JSON) and raw etcd; more with
 # -setups (ours-json, crd-alpha, deploy). Every phase runs against every setup
-# in turn, -rounds times (3); the report gives medians and spreads. Prints a
-# line per phase and tables at the end, and writes docs/benchmarks.md. See
-# test/bench.
+# in turn, -rounds times (3); the report gives medians and spreads; -growth
+# adds create, list and delete at several N on fresh processes, with a plot.
+# Prints a line per phase and tables at the end, and writes
+# docs/benchmarks.md. See test/bench.
 #
 #   hack/bench.sh                      N=10000 C=8, 3 rounds
+#   hack/bench.sh -growth 1000,10000,50000
+#                                      the rounds, then growth (make bench)
 #   hack/bench.sh -rounds 0 -growth 1000,10000,50000
 #                                      growth with N only (make bench-growth)
 #   N=2000 C=8 hack/bench.sh           a smaller run

@@ -159,7 +159,7 @@ func (e *environment) startAgg(ctx context.Context, st *stops) ([]*setup, error)
 	roles := []role{{"server", kas.pid()}, {"backend", srv.pid()}, {"etcd", etcd.pid()}, {"kube-etcd", kubeEtcd.pid()}}
 	var out []*setup
 	for _, id := range aggSetups {
-		if !e.o.setups[id] {
+		if !e.want[id] {
 			continue
 		}
 		ns := nsOf[id]

@@ -51,6 +51,7 @@ type environment struct {
 	server, etcd, kubeAPIServer, self string
 	pki                               *pki
 	logs                              string
+	want                              map[string]bool // the setups to start
 
 	versions       map[string]string
 	preferred      map[string]string // "ours", "crd": the group's preferred version in discovery
@@ -84,6 +85,17 @@ func newEnvironment(o *options) (*environment, error) {
 		e.versions["kube-apiserver"] = firstLine(exec.Command(e.kubeAPIServer, "--version").Output())
 	}
 	return e, nil
+}
+
+// fresh is e with its processes' data under dir, so that setups can be
+// started anew beside (or after) e's.
+func (e *environment) fresh(dir string) *environment {
+	o := *e.o
+	o.workDir = dir
+	f := *e
+	f.o = &o
+	f.logs = filepath.Join(dir, "logs")
+	return &f
 }
 
 func firstLine(b []byte, err error) string {
@@ -339,7 +351,7 @@ func (e *environment) startKube(ctx context.Context, st *stops) ([]*setup, error
 
 	var out []*setup
 	for _, id := range []string{"crd-beta", "crd-alpha", "deploy"} {
-		if !e.o.setups[id] {
+		if !e.want[id] {
 			continue
 		}
 		ns := nsOf[id]

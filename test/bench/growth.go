@@ -42,21 +42,34 @@ func parseGrowth(s string) ([]int, error) {
 }
 
 // growth creates N objects in each growth setup, lists them and deletes
-// them, for each N: the create rate, the full-list time and the API
-// server's resident memory per object against N.
-func (b *bench) growth(ctx context.Context, setups []*setup, ns []int) []growthPoint {
+// them, for each N on processes started for it: the create rate, the
+// full-list time and the API server's resident memory per object against N.
+func (b *bench) growth(ctx context.Context, env *environment, ns []int) ([]growthPoint, error) {
 	var out []growthPoint
 	saved := b.p
 	defer func() { b.p = saved }()
+	want := map[string]bool{}
+	for _, id := range growthSetups {
+		want[id] = env.o.setups[id]
+	}
 	for _, n := range ns {
 		b.p.N = n
 		steps := map[string]step{}
 		for _, st := range b.steps() {
 			steps[st.name] = st
 		}
+		// Fresh processes for each N: the runtime keeps the heap earlier
+		// phases grew, so RSS per object is only meaningful from a start.
+		var st stops
+		b.logf("growth: starting %v for N=%d", growthSetups, n)
+		setups, err := env.fresh(filepath.Join(env.o.workDir, fmt.Sprintf("growth-%d", n))).startSetups(ctx, want, &st)
+		if err != nil {
+			st.run()
+			return out, fmt.Errorf("growth N=%d: %w", n, err)
+		}
 		for _, s := range setups {
-			if !contains(growthSetups, s.id) || ctx.Err() != nil {
-				continue
+			if ctx.Err() != nil {
+				break
 			}
 			b.logf("[%s] growth: N=%d", s.id, n)
 			res := b.newResult(s)
@@ -66,18 +79,34 @@ func (b *bench) growth(ctx context.Context, setups []*setup, ns []int) []growthP
 			pt := growthPoint{Setup: s.id, N: n, Failed: res.Failed,
 				CreatesPerSec: res.Phases["create"].Rate(), ListSeconds: res.Phases["list"].elapsedSeconds()}
 			if res.RSSAfter > 0 && s.baseRSS > 0 {
-				// Against the process's RSS before anything was created: the
-				// heap that earlier phases grew stays resident, so growth over
-				// one create phase would undercount.
 				pt.RSSBytesPerObj = float64(res.RSSAfter-s.baseRSS) / float64(n)
-			}
-			if res.Failed != "" {
-				_ = s.t.deleteCollection(ctx)
 			}
 			out = append(out, pt)
 		}
+		st.run()
 	}
-	return out
+	return out, nil
+}
+
+// growthMemoryRatio is a's resident memory per object ÷ b's at the largest
+// N both have.
+func growthMemoryRatio(pts []growthPoint, a, b string) (float64, int, bool) {
+	best := 0
+	var ra, rb float64
+	for _, p := range pts {
+		if p.Setup != a || p.Failed != "" || p.RSSBytesPerObj <= 0 || p.N <= best {
+			continue
+		}
+		for _, q := range pts {
+			if q.Setup == b && q.N == p.N && q.Failed == "" && q.RSSBytesPerObj > 0 {
+				best, ra, rb = p.N, p.RSSBytesPerObj, q.RSSBytesPerObj
+			}
+		}
+	}
+	if best == 0 {
+		return 0, 0, false
+	}
+	return ra / rb, best, true
 }
 
 // slope is the least-squares slope of y against x.
@@ -110,7 +139,7 @@ func growthMarkdown(pts []growthPoint, plot string) string {
 	}
 	var sb strings.Builder
 	sb.WriteString("\n## Growth with N\n\n")
-	sb.WriteString("One create, full list (best of -lists) and delete-collection per setup and N, after the rounds, on the same processes. Resident memory per object is the API server's RSS after the create phase less its RSS before the first round, divided by N (kube-apiserver's for the CRD, cicd-apiserver's for ours-agg; the runtime keeps what earlier phases grew, so this is an upper bound, closest at the largest N). Slopes are least-squares fits over the Ns.\n\n")
+	sb.WriteString("One create, full list (best of -lists) and delete-collection per setup and N, after the rounds, on processes started afresh for each N. Resident memory per object is the API server's RSS after the create phase less its RSS right after start, divided by N (kube-apiserver's for the CRD, cicd-apiserver's for ours-agg). Slopes are least-squares fits over the Ns.\n\n")
 	rows := [][]string{{"setup", "N", "creates/s", "full list", "RSS per object"}}
 	bySetup := map[string][]growthPoint{}
 	var order []string

@@ -154,6 +154,49 @@ func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "bench %s %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
 }
 
+// startSetups starts the setups in want (and what they need) on env.
+func (e *environment) startSetups(ctx context.Context, want map[string]bool, st *stops) ([]*setup, error) {
+	e.want = want
+	var setups []*setup
+	for _, id := range []string{"ours-json", "ours-pb", "ours-alpha"} {
+		if !want[id] {
+			continue
+		}
+		s, err := e.startOurs(ctx, id, st)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", id, err)
+		}
+		setups = append(setups, s)
+	}
+	if want["crd-beta"] || want["crd-alpha"] || want["deploy"] {
+		ss, err := e.startKube(ctx, st)
+		if err != nil {
+			return nil, fmt.Errorf("kube-apiserver: %w", err)
+		}
+		setups = append(setups, ss...)
+	}
+	if want["ours-agg"] || want["ours-agg-json"] {
+		ss, err := e.startAgg(ctx, st)
+		if err != nil {
+			return nil, fmt.Errorf("aggregated: %w", err)
+		}
+		setups = append(setups, ss...)
+	}
+	if want["etcd"] {
+		s, err := e.startRawEtcd(ctx, st)
+		if err != nil {
+			return nil, fmt.Errorf("etcd: %w", err)
+		}
+		setups = append(setups, s)
+	}
+	for _, s := range setups {
+		if s.rssPID != 0 {
+			s.baseRSS, _ = rssBytes(s.rssPID)
+		}
+	}
+	return setups, nil
+}
+
 func run(ctx context.Context, o *options) (err error) {
 	started := time.Now()
 	if o.workDir == "" {
@@ -190,48 +233,19 @@ func run(ctx context.Context, o *options) (err error) {
 	logf("work directory %s; N=%d C=%d gets=%d lists=%d page=%d updates=%d on %d hot keys, %d watchers × %d updates; etcd fsync %v",
 		o.workDir, o.p.N, o.p.C, o.p.Gets, o.p.Lists, o.p.PageLimit, o.p.Updates, o.p.HotKeys, o.p.Watchers, o.p.WatchUpdates, o.fsync)
 
-	// Every setup is started first and runs until the end: the rounds
-	// interleave their phases.
+	// Every setup is started first and runs until the end of the rounds:
+	// they interleave their phases.
 	var st stops
 	defer st.run()
 	var setups []*setup
-	for _, id := range []string{"ours-json", "ours-pb", "ours-alpha"} {
-		if !o.setups[id] {
-			continue
+	if o.p.Rounds > 0 {
+		if setups, err = env.startSetups(ctx, o.setups, &st); err != nil {
+			return err
 		}
-		s, err := env.startOurs(ctx, id, &st)
-		if err != nil {
-			return fmt.Errorf("%s: %w", id, err)
-		}
-		setups = append(setups, s)
-	}
-	if o.setups["crd-beta"] || o.setups["crd-alpha"] || o.setups["deploy"] {
-		ss, err := env.startKube(ctx, &st)
-		if err != nil {
-			return fmt.Errorf("kube-apiserver: %w", err)
-		}
-		setups = append(setups, ss...)
-	}
-	if o.setups["ours-agg"] || o.setups["ours-agg-json"] {
-		ss, err := env.startAgg(ctx, &st)
-		if err != nil {
-			return fmt.Errorf("aggregated: %w", err)
-		}
-		setups = append(setups, ss...)
-	}
-	if o.setups["etcd"] {
-		s, err := env.startRawEtcd(ctx, &st)
-		if err != nil {
-			return fmt.Errorf("etcd: %w", err)
-		}
-		setups = append(setups, s)
 	}
 	var order []string
 	for _, s := range setups {
 		order = append(order, s.id)
-		if s.rssPID != 0 {
-			s.baseRSS, _ = rssBytes(s.rssPID)
-		}
 	}
 	var rounds []map[string]*setupResult
 	for r := 0; r < o.p.Rounds && ctx.Err() == nil; r++ {
@@ -244,14 +258,17 @@ func run(ctx context.Context, o *options) (err error) {
 		}
 		rounds = append(rounds, res)
 	}
+	st.run()
+	st = nil
 	var growthPts []growthPoint
 	if len(o.growth) > 0 && ctx.Err() == nil {
-		growthPts = b.growth(ctx, setups, o.growth)
+		if growthPts, err = b.growth(ctx, env, o.growth); err != nil {
+			return err
+		}
 	}
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	st.run()
 
 	rep := newReport(o, env, rounds, order, started)
 	rep.growth = growthPts

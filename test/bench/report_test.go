@@ -67,3 +67,21 @@ func TestMedianResult(t *testing.T) {
 		t.Errorf("every round failed: Failed = %q", all.Failed)
 	}
 }
+
+func TestGrowthMemoryRatio(t *testing.T) {
+	pts := []growthPoint{
+		{Setup: "ours-pb", N: 1000, RSSBytesPerObj: 10},
+		{Setup: "crd-beta", N: 1000, RSSBytesPerObj: 20},
+		{Setup: "ours-pb", N: 50000, RSSBytesPerObj: 9},
+		{Setup: "crd-beta", N: 50000, RSSBytesPerObj: 36},
+		{Setup: "ours-pb", N: 90000, RSSBytesPerObj: 8}, // no CRD point at this N
+		{Setup: "crd-beta", N: 90000, Failed: "timeout"},
+	}
+	v, n, ok := growthMemoryRatio(pts, "ours-pb", "crd-beta")
+	if !ok || n != 50000 || v != 0.25 {
+		t.Errorf("growthMemoryRatio = %v at N=%d (%v), want 0.25 at 50000", v, n, ok)
+	}
+	if _, _, ok := growthMemoryRatio(pts[:1], "ours-pb", "crd-beta"); ok {
+		t.Error("a ratio without a CRD point")
+	}
+}
