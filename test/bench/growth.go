@@ -74,6 +74,7 @@ func (b *bench) growth(ctx context.Context, env *environment, ns []int) ([]growt
 			b.logf("[%s] growth: N=%d", s.id, n)
 			res := b.newResult(s)
 			for _, name := range []string{"create", "list", "delete"} {
+				settle()
 				steps[name].run(ctx, s, res)
 			}
 			pt := growthPoint{Setup: s.id, N: n, Failed: res.Failed,

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -353,6 +354,7 @@ func (b *bench) round(ctx context.Context, setups []*setup, round int) map[strin
 			if ctx.Err() != nil {
 				return out
 			}
+			settle()
 			st.run(ctx, s, out[s.id])
 		}
 	}
@@ -364,6 +366,15 @@ func (b *bench) round(ctx context.Context, setups []*setup, round int) map[strin
 		}
 	}
 	return out
+}
+
+// settle runs before each phase: the clients' garbage of the previous phase
+// is collected and the servers get a moment to finish theirs, so that
+// neither falls on the next setup in line (in one run, v1alpha GETs right
+// after v1beta's were 17–23% slower, and 9% faster when not adjacent).
+func settle() {
+	runtime.GC()
+	time.Sleep(300 * time.Millisecond)
 }
 
 // steps are the workload's phases in order.
