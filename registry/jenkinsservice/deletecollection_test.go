@@ -283,21 +283,28 @@ func TestDeleteCollectionAdmissionDenies(t *testing.T) {
 // transaction fail; Store.Delete then deletes it in its new version: the
 // write was acknowledged before the deletion and nothing is left. A watcher
 // sees one DELETED per object.
+// watchFromNow watches ns from the resourceVersion of a list of it.
+func watchFromNow(t *testing.T, s *Storage, ns string) watch.Interface {
+	t.Helper()
+	list, err := s.JenkinsService.List(nsCtx(ns), &metainternalversion.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := s.JenkinsService.Watch(nsCtx(ns), &metainternalversion.ListOptions{
+		ResourceVersion: list.(*cicd.JenkinsServiceList).ResourceVersion})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
 func TestDeleteCollectionRaceFallsBack(t *testing.T) {
 	s, client := dcStorage(t, true, 2)
 	const total = 150
 	for i := range total {
 		createIn(t, s, "team-a", fmt.Sprintf("a-%03d", i), nil)
 	}
-	list, err := s.JenkinsService.List(nsCtx("team-a"), &metainternalversion.ListOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := s.JenkinsService.Watch(nsCtx("team-a"), &metainternalversion.ListOptions{
-		ResourceVersion: list.(*cicd.JenkinsServiceList).ResourceVersion})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := watchFromNow(t, s, "team-a")
 	defer w.Stop()
 
 	// On the first check of a-042 (in the list), a client updates it.
@@ -378,15 +385,7 @@ func TestDeleteCollectionConcurrentWrites(t *testing.T) {
 	for i := range total {
 		createIn(t, s, "team-a", fmt.Sprintf("a-%03d", i), map[string]string{"w": "created"})
 	}
-	list, err := s.JenkinsService.List(nsCtx("team-a"), &metainternalversion.ListOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := s.JenkinsService.Watch(nsCtx("team-a"), &metainternalversion.ListOptions{
-		ResourceVersion: list.(*cicd.JenkinsServiceList).ResourceVersion})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := watchFromNow(t, s, "team-a")
 	defer w.Stop()
 
 	var mu sync.Mutex
@@ -424,7 +423,7 @@ func TestDeleteCollectionConcurrentWrites(t *testing.T) {
 		}()
 	}
 	time.Sleep(20 * time.Millisecond)
-	_, err = s.JenkinsService.DeleteCollection(nsCtx("team-a"), validate, &metav1.DeleteOptions{}, nil)
+	_, err := s.JenkinsService.DeleteCollection(nsCtx("team-a"), validate, &metav1.DeleteOptions{}, nil)
 	cancel()
 	wg.Wait()
 	if err != nil {
