@@ -26,8 +26,8 @@ type ExtraConfig struct {
 	// closers release what the configuration opened (the admission etcd
 	// client) once the server has stopped.
 	closers []func()
-	// etcd is a client of the storage etcd (the admission's), for batched
-	// delete-collections; nil leaves them to the generic store.
+	// etcd is a client of the storage etcd (the admission's), for
+	// delete-collections straight to etcd; nil leaves them to the generic store.
 	etcd *clientv3.Client
 }
 

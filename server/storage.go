@@ -32,10 +32,9 @@ func storageCodec() runtime.Codec { return Codecs.LegacyCodec(storageVersion) }
 
 // DefaultDeleteCollectionWorkers is our default --delete-collection-workers
 // (the generic default is 1): the deletions of a delete-collection in flight
-// at once. Each waits for its etcd commit, and concurrent ones share commits;
-// with one transaction per object (registry/jenkinsservice/deletecollection.go)
-// 10 000 objects take 2.4 s with 16 and 1.1 s with 64, CPU-bound
-// (docs/benchmarks.md, issue 14).
+// at once. Each is one etcd transaction that waits for its commit
+// (registry/jenkinsservice/deletecollection.go), and concurrent ones share
+// commits; the sweep that chose 64 is in docs/benchmarks.md.
 const DefaultDeleteCollectionWorkers = 64
 
 func setStorageDefaults(etcd *genericoptions.EtcdOptions) {

@@ -258,8 +258,7 @@ func run(ctx context.Context, o *options) (err error) {
 		}
 		rounds = append(rounds, res)
 	}
-	st.run()
-	st = nil
+	st.run() // growth starts processes of its own
 	var growthPts []growthPoint
 	if len(o.growth) > 0 && ctx.Err() == nil {
 		if growthPts, err = b.growth(ctx, env, o.growth); err != nil {
