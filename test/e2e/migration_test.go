@@ -8,7 +8,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,13 +15,13 @@ import (
 	"go.uber.org/zap"
 	svmv1 "k8s.io/api/storagemigration/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/autobusi/cicd-apiserver/apis/cicd/v1alpha"
 	"github.com/autobusi/cicd-apiserver/apis/cicd/v1beta"
+	"github.com/autobusi/cicd-apiserver/test/internal/labelwriters"
 	"github.com/autobusi/cicd-apiserver/test/internal/legacydata"
 )
 
@@ -105,46 +104,11 @@ func TestStorageVersionMigration(t *testing.T) {
 	}
 
 	// Writers update a few objects each while the migration runs.
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	acked := make([]map[string]int, writers)
-	werrs := make(chan error, writers)
-	for w := range writers {
-		acked[w] = map[string]int{}
-		wg.Go(func() {
-			c := env.js.CicdV1beta().JenkinsServices(ns)
-			label := fmt.Sprintf("writer-%d", w)
-			for round := 1; ; round++ {
-				for i := w; i < synthetic; i += writers * 10 {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					name := fmt.Sprintf("js-%05d", i)
-					for {
-						js, err := c.Get(ctx, name, metav1.GetOptions{})
-						if err != nil {
-							werrs <- err
-							return
-						}
-						if js.Labels == nil {
-							js.Labels = map[string]string{}
-						}
-						js.Labels[label] = strconv.Itoa(round)
-						if _, err = c.Update(ctx, js, metav1.UpdateOptions{}); apierrors.IsConflict(err) {
-							continue
-						} else if err != nil {
-							werrs <- err
-							return
-						}
-						acked[w][name] = round
-						break
-					}
-				}
-				time.Sleep(50 * time.Millisecond)
-			}
-		})
+	ws := labelwriters.Start(ctx, env.js.CicdV1beta().JenkinsServices(ns), synthetic, writers, 10, 50*time.Millisecond)
+	stopWriters := func() {
+		for _, err := range ws.Stop() {
+			t.Errorf("writer: %v", err)
+		}
 	}
 
 	svms := env.kube.StoragemigrationV1().StorageVersionMigrations()
@@ -153,8 +117,7 @@ func TestStorageVersionMigration(t *testing.T) {
 		Spec:       svmv1.StorageVersionMigrationSpec{Resource: metav1.GroupResource{Group: group, Resource: "jenkinsservices"}},
 	}, metav1.CreateOptions{})
 	if err != nil {
-		close(stop)
-		wg.Wait()
+		stopWriters()
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = svms.Delete(context.Background(), svm.Name, metav1.DeleteOptions{}) })
@@ -171,12 +134,7 @@ func TestStorageVersionMigration(t *testing.T) {
 		}
 		return meta.IsStatusConditionTrue(got.Status.Conditions, string(svmv1.MigrationSucceeded)), nil
 	})
-	close(stop)
-	wg.Wait()
-	close(werrs)
-	for err := range werrs {
-		t.Errorf("writer: %v", err)
-	}
+	stopWriters()
 	if err != nil {
 		var status any
 		if last != nil {
@@ -198,15 +156,7 @@ func TestStorageVersionMigration(t *testing.T) {
 
 	// Every object reads as before, through both versions, except for what
 	// the writers wrote, all of which is there.
-	written := map[string]map[string]string{}
-	for w := range writers {
-		for name, round := range acked[w] {
-			if written[name] == nil {
-				written[name] = map[string]string{}
-			}
-			written[name][fmt.Sprintf("writer-%d", w)] = strconv.Itoa(round)
-		}
-	}
+	written := ws.Written()
 	afterBeta, err := env.jsPB.CicdV1beta().JenkinsServices(ns).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		t.Fatal(err)

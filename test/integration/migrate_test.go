@@ -9,16 +9,15 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/autobusi/cicd-apiserver/apis/cicd/v1beta"
 	"github.com/autobusi/cicd-apiserver/test/integration/framework"
+	"github.com/autobusi/cicd-apiserver/test/internal/labelwriters"
 	"github.com/autobusi/cicd-apiserver/test/internal/legacydata"
 )
 
@@ -224,55 +223,10 @@ func TestMigrateConcurrentWriters(t *testing.T) {
 	}
 	s := framework.StartLocal(t, framework.Options{EtcdServers: etcdURL})
 
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	acked := make([]map[string]int, clients) // client -> object -> last acknowledged counter
-	errs := make(chan error, clients)
-	for w := range clients {
-		acked[w] = map[string]int{}
-		wg.Go(func() {
-			c := s.Clientset(t, framework.Protobuf).CicdV1beta().JenkinsServices("legacy")
-			label := fmt.Sprintf("writer-%d", w)
-			for round := 1; ; round++ {
-				// Each client owns the objects i with i % clients == w.
-				for i := w; i < n; i += clients * 7 {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					name := fmt.Sprintf("js-%05d", i)
-					for {
-						js, err := c.Get(ctx, name, metav1.GetOptions{})
-						if err != nil {
-							errs <- err
-							return
-						}
-						if js.Labels == nil {
-							js.Labels = map[string]string{}
-						}
-						js.Labels[label] = strconv.Itoa(round)
-						_, err = c.Update(ctx, js, metav1.UpdateOptions{})
-						if apierrors.IsConflict(err) {
-							continue // the migration wrote it meanwhile
-						}
-						if err != nil {
-							errs <- err
-							return
-						}
-						acked[w][name] = round
-						break
-					}
-				}
-			}
-		})
-	}
+	ws := labelwriters.Start(ctx, s.Clientset(t, framework.Protobuf).CicdV1beta().JenkinsServices("legacy"), n, clients, 7, 0)
 	time.Sleep(300 * time.Millisecond)
 	out, err := runMigrate(ctx, t, s, "--chunk-size", "100")
-	close(stop)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
+	for _, err := range ws.Stop() {
 		t.Errorf("writer: %v", err)
 	}
 	if err != nil {
@@ -287,17 +241,15 @@ func TestMigrateConcurrentWriters(t *testing.T) {
 		t.Errorf("no object was written by the clients during the migration (no conflict, none current): the test did not race")
 	}
 	final := servedObjects(ctx, t, s)
-	writes := 0
-	for w := range clients {
-		label := fmt.Sprintf("writer-%d", w)
-		for name, round := range acked[w] {
-			writes++
-			if v := final["legacy/"+name].Labels[label]; v != strconv.Itoa(round) {
-				t.Errorf("%s: %s=%q, want %d (acknowledged)", name, label, v, round)
+	written := ws.Written()
+	for name, labels := range written {
+		for label, v := range labels {
+			if got := final["legacy/"+name].Labels[label]; got != v {
+				t.Errorf("%s: %s=%q, want %q (acknowledged)", name, label, got, v)
 			}
 		}
 	}
-	t.Logf("%d objects updated by %d clients during the migration", writes, clients)
+	t.Logf("%d objects updated by %d clients during the migration", len(written), clients)
 	forms, err := legacydata.Forms(ctx, etcd)
 	if err != nil || forms["v1beta/protobuf"] != n {
 		t.Errorf("after the migration: %v %v, want %d v1beta/protobuf", forms, err, n)
