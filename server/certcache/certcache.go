@@ -2,15 +2,16 @@
 // chain, so that the chain's signatures are not checked again on every
 // request of the same client (docs/benchmarks.md, "What pays"). An entry
 // lives at most a fixed time and never past the first NotAfter in its chain;
-// the cache is bounded.
+// the cache is apimachinery's bounded LRU cache with expiry.
 package certcache
 
 import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/binary"
-	"sync"
 	"time"
+
+	utilcache "k8s.io/apimachinery/pkg/util/cache"
 )
 
 // Key names a chain, and the CA pool it was verified against: a rotated CA
@@ -36,62 +37,45 @@ func KeyOf(chain []*x509.Certificate, roots *x509.CertPool) Key {
 
 // Cache maps keys to values of type V.
 type Cache[V any] struct {
-	ttl time.Duration
-	max int
-
-	mu      sync.Mutex
-	entries map[Key]entry[V]
+	ttl   time.Duration
+	now   func() time.Time
+	cache *utilcache.LRUExpireCache
 }
 
-type entry[V any] struct {
-	v       V
-	expires time.Time
+type clockFunc func() time.Time
+
+func (f clockFunc) Now() time.Time { return f() }
+
+// New returns a cache of at most max entries that live at most ttl, on the
+// clock now.
+func New[V any](ttl time.Duration, max int, now func() time.Time) *Cache[V] {
+	return &Cache[V]{ttl: ttl, now: now, cache: utilcache.NewLRUExpireCacheWithClock(max, clockFunc(now))}
 }
 
-// New returns a cache whose entries live at most ttl, holding at most max.
-func New[V any](ttl time.Duration, max int) *Cache[V] {
-	return &Cache[V]{ttl: ttl, max: max, entries: map[Key]entry[V]{}}
-}
-
-// Get returns the value of k, if there is one that has not expired at now.
-func (c *Cache[V]) Get(k Key, now time.Time) (V, bool) {
-	c.mu.Lock()
-	e, ok := c.entries[k]
-	c.mu.Unlock()
-	if !ok || !now.Before(e.expires) {
+// Get returns the value of k, if there is one that has not expired.
+func (c *Cache[V]) Get(k Key) (V, bool) {
+	v, ok := c.cache.Get(k)
+	if !ok {
 		var zero V
 		return zero, false
 	}
-	return e.v, true
+	val, _ := v.(V) // a nil interface (a nil error) is stored as nil
+	return val, true
 }
 
-// Put remembers v for k, concluded at now from chain. When the cache is
-// full, expired entries go, and if that is not enough, all.
-func (c *Cache[V]) Put(k Key, chain []*x509.Certificate, v V, now time.Time) {
-	expires := now.Add(c.ttl)
+// Put remembers v for k, concluded just now from chain.
+func (c *Cache[V]) Put(k Key, chain []*x509.Certificate, v V) {
+	now := c.now()
+	ttl := c.ttl
 	for _, cert := range chain {
-		if cert.NotAfter.Before(expires) {
-			expires = cert.NotAfter
-		}
+		ttl = min(ttl, cert.NotAfter.Sub(now))
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.entries) >= c.max {
-		for key, e := range c.entries {
-			if !now.Before(e.expires) {
-				delete(c.entries, key)
-			}
-		}
-		if len(c.entries) >= c.max {
-			clear(c.entries)
-		}
+	// The LRU cache serves an entry up to and including its expiry instant;
+	// ours ends at it.
+	if ttl > 0 {
+		c.cache.Add(k, v, ttl-time.Nanosecond)
 	}
-	c.entries[k] = entry[V]{v: v, expires: expires}
 }
 
 // Len is the number of entries, expired ones included.
-func (c *Cache[V]) Len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.entries)
-}
+func (c *Cache[V]) Len() int { return len(c.cache.Keys()) }

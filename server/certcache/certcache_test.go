@@ -14,9 +14,10 @@ func TestExpiry(t *testing.T) {
 	now := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
 	long := []*x509.Certificate{cert("leaf", now.Add(time.Hour)), cert("ca", now.Add(24*time.Hour))}
 	short := []*x509.Certificate{cert("leaf2", now.Add(10*time.Second))}
-	c := New[string](time.Minute, 8)
-	c.Put(KeyOf(long, nil), long, "long", now)
-	c.Put(KeyOf(short, nil), short, "short", now)
+	at := now
+	c := New[string](time.Minute, 8, func() time.Time { return at })
+	c.Put(KeyOf(long, nil), long, "long")
+	c.Put(KeyOf(short, nil), short, "short")
 
 	for _, tc := range []struct {
 		at    time.Duration
@@ -30,7 +31,8 @@ func TestExpiry(t *testing.T) {
 		{9 * time.Second, short, "short", true},
 		{10 * time.Second, short, "", false}, // the certificate's NotAfter
 	} {
-		got, ok := c.Get(KeyOf(tc.chain, nil), now.Add(tc.at))
+		at = now.Add(tc.at)
+		got, ok := c.Get(KeyOf(tc.chain, nil))
 		if got != tc.want || ok != tc.ok {
 			t.Errorf("at +%s: %q %v, want %q %v", tc.at, got, ok, tc.want, tc.ok)
 		}
@@ -54,10 +56,10 @@ func TestKeys(t *testing.T) {
 
 func TestBounded(t *testing.T) {
 	now := time.Now()
-	c := New[int](time.Minute, 16)
+	c := New[int](time.Minute, 16, func() time.Time { return now })
 	for i := range 100 {
 		chain := []*x509.Certificate{cert(string(rune('a'+i%26))+string(rune(i)), now.Add(time.Hour))}
-		c.Put(KeyOf(chain, nil), chain, i, now)
+		c.Put(KeyOf(chain, nil), chain, i)
 		if n := c.Len(); n > 16 {
 			t.Fatalf("%d entries after %d puts, want at most 16", n, i+1)
 		}

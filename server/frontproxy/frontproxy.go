@@ -57,14 +57,15 @@ func wrap(delegate authenticator.Request, v *Verifier) authenticator.Request {
 }
 
 func newVerifier(cfg *authenticatorfactory.RequestHeaderConfig) *Verifier {
-	return &Verifier{
+	v := &Verifier{
 		verifyOptions: cfg.CAContentProvider.VerifyOptions,
 		allowedNames:  cfg.AllowedClientNames,
 		nameHeaders:   cfg.UsernameHeaders,
 		headers:       headerrequest.NewDynamic(cfg.UsernameHeaders, cfg.UIDHeaders, cfg.GroupHeaders, cfg.ExtraHeaderPrefixes),
 		now:           time.Now,
-		cache:         certcache.New[error](ttl, maxEntries),
 	}
+	v.cache = certcache.New[error](ttl, maxEntries, func() time.Time { return v.now() })
+	return v
 }
 
 // Verifier is the cached request-header authenticator.
@@ -111,7 +112,7 @@ func (v *Verifier) AuthenticateRequest(req *http.Request) (*authenticator.Respon
 func (v *Verifier) verify(chain []*x509.Certificate, opts x509.VerifyOptions) error {
 	key := certcache.KeyOf(chain, opts.Roots)
 	now := v.now()
-	if err, ok := v.cache.Get(key, now); ok {
+	if err, ok := v.cache.Get(key); ok {
 		return err
 	}
 	v.Verifications.Add(1)
@@ -124,7 +125,7 @@ func (v *Verifier) verify(chain []*x509.Certificate, opts x509.VerifyOptions) er
 	}
 	opts.CurrentTime = now
 	_, err := chain[0].Verify(opts)
-	v.cache.Put(key, chain, err, now)
+	v.cache.Put(key, chain, err)
 	return err
 }
 

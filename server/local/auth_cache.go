@@ -32,7 +32,9 @@ type certCache struct {
 }
 
 func newCertCache(inner authenticator.Request) *certCache {
-	return &certCache{inner: inner, now: time.Now, entries: certcache.New[*authenticator.Response](certCacheTTL, certCacheSize)}
+	c := &certCache{inner: inner, now: time.Now}
+	c.entries = certcache.New[*authenticator.Response](certCacheTTL, certCacheSize, func() time.Time { return c.now() })
+	return c
 }
 
 // AuthenticateRequest implements authenticator.Request.
@@ -42,15 +44,14 @@ func (c *certCache) AuthenticateRequest(req *http.Request) (*authenticator.Respo
 	}
 	chain := req.TLS.PeerCertificates
 	key := certcache.KeyOf(chain, nil) // local mode's CA is fixed
-	now := c.now()
-	if resp, ok := c.entries.Get(key, now); ok {
+	if resp, ok := c.entries.Get(key); ok {
 		return copyResponse(resp), true, nil
 	}
 	resp, ok, err := c.inner.AuthenticateRequest(req)
 	if !ok || err != nil || resp == nil {
 		return resp, ok, err
 	}
-	c.entries.Put(key, chain, copyResponse(resp), now)
+	c.entries.Put(key, chain, copyResponse(resp))
 	return resp, ok, err
 }
 
