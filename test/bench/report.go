@@ -186,21 +186,26 @@ func (r *report) targets() []goal {
 	}
 	ge := func(x float64) func(float64) bool { return func(v float64) bool { return v >= x } }
 	le := func(x float64) func(float64) bool { return func(v float64) bool { return v <= x } }
-	// cheaper is how many times less CPU an operation of a cost than of b.
-	cheaper := func(a, aPhase, b, bPhase string) (float64, bool) {
-		return ratio(r.cpuPerOp(b, bPhase), r.cpuPerOp(a, aPhase))
-	}
-
-	rate := func(a, b, phase string) (float64, bool) { return ratio(r.get(a, phase).Rate(), r.get(b, phase).Rate()) }
-	slower := func(a, b, phase string) (float64, bool) {
-		return ratio(r.get(a, phase).elapsedSeconds(), r.get(b, phase).elapsedSeconds())
-	}
-	events := func(a, b, phase string) (float64, bool) {
-		pa, pb := r.get(a, phase), r.get(b, phase)
-		if pa == nil || pb == nil {
-			return 0, false
+	// compare adds how many times ours beats other in phase, by the measure
+	// of, and by the CPU an operation costs.
+	compare := func(figure, want string, ok func(float64) bool, of measure, ours, other, phase, note string) {
+		po, pt := r.get(ours, phase), r.get(other, phase)
+		var v float64
+		var k bool
+		how := ours + " ÷ " + other
+		switch of {
+		case byRate:
+			v, k = ratio(po.Rate(), pt.Rate())
+		case byEvents:
+			if po != nil && pt != nil {
+				v, k = ratio(po.EventsPerSec, pt.EventsPerSec)
+			}
+		case byTime:
+			v, k = ratio(pt.elapsedSeconds(), po.elapsedSeconds())
+			how = other + " ÷ " + ours
 		}
-		return ratio(pa.EventsPerSec, pb.EventsPerSec)
+		c, ck := ratio(r.cpuPerOp(other, phase), r.cpuPerOp(ours, phase))
+		add(figure, want, how+note, v, k, ok, c, ck)
 	}
 	lag := func(figure, want, id, phase string, limit time.Duration) {
 		t := goal{figure: figure, want: want, how: id}
@@ -213,54 +218,26 @@ func (r *report) targets() []goal {
 	many := fmt.Sprintf("%d watchers", r.o.p.ManyWatchers)
 
 	// The deployed path: through kube-apiserver's aggregator.
-	v, k := rate("ours-agg", "crd-beta", "create")
-	c, ck := cheaper("ours-agg", "create", "crd-beta", "create")
-	add("creates/s through the aggregator, ours (protobuf) ÷ CRD (v1beta JSON)", "≥ 2.5", "ours-agg ÷ crd-beta", v, k, ge(2.5), c, ck)
-	v, k = rate("ours-agg", "crd-beta", "get")
-	c, ck = cheaper("ours-agg", "get", "crd-beta", "get")
-	add("GETs/s through the aggregator, ours ÷ CRD", "≥ 1.5", "ours-agg ÷ crd-beta", v, k, ge(1.5), c, ck)
-	v, k = slower("crd-beta", "ours-agg", "list")
-	c, ck = cheaper("ours-agg", "list", "crd-beta", "list")
-	add("full list of N through the aggregator, CRD time ÷ ours", "≥ 5", "crd-beta ÷ ours-agg", v, k, ge(5), c, ck)
-	v, k = events("ours-agg", "crd-beta", manyWatchPhase)
-	c, ck = cheaper("ours-agg", manyWatchPhase, "crd-beta", manyWatchPhase)
-	add("watch through the aggregator, "+many+": events/s ours ÷ CRD", "≥ 3", "ours-agg ÷ crd-beta", v, k, ge(3), c, ck)
+	compare("creates/s through the aggregator, ours (protobuf) ÷ CRD (v1beta JSON)", "≥ 2.5", ge(2.5), byRate, "ours-agg", "crd-beta", "create", "")
+	compare("GETs/s through the aggregator, ours ÷ CRD", "≥ 1.5", ge(1.5), byRate, "ours-agg", "crd-beta", "get", "")
+	compare("full list of N through the aggregator, CRD time ÷ ours", "≥ 5", ge(5), byTime, "ours-agg", "crd-beta", "list", "")
+	compare("watch through the aggregator, "+many+": events/s ours ÷ CRD", "≥ 3", ge(3), byEvents, "ours-agg", "crd-beta", manyWatchPhase, "")
 	lag("watch through the aggregator, "+many+": p99 lag ours", "< 10 ms", "ours-agg", manyWatchPhase, 10*time.Millisecond)
-	v, k = events("ours-agg", "crd-beta", "watch")
-	c, ck = cheaper("ours-agg", "watch", "crd-beta", "watch")
-	add(fmt.Sprintf("watch through the aggregator, %d watchers: events/s ours ÷ CRD", r.o.p.Watchers), "–", "ours-agg ÷ crd-beta", v, k, ge(0), c, ck)
-	v, k = rate("ours-agg-json", "crd-beta", "create")
-	c, ck = cheaper("ours-agg-json", "create", "crd-beta", "create")
-	add("creates/s through the aggregator, ours (JSON) ÷ CRD", "–", "ours-agg-json ÷ crd-beta", v, k, ge(0), c, ck)
-	v, k = rate("ours-agg-json", "crd-beta", "get")
-	c, ck = cheaper("ours-agg-json", "get", "crd-beta", "get")
-	add("GETs/s through the aggregator, ours (JSON) ÷ CRD", "–", "ours-agg-json ÷ crd-beta", v, k, ge(0), c, ck)
-	v, k = slower("crd-beta", "ours-agg", "delete")
-	c, ck = cheaper("ours-agg", "delete", "crd-beta", "delete")
-	add("delete-collection of N through the aggregator, CRD time ÷ ours", "≥ 10", "crd-beta ÷ ours-agg", v, k, ge(10), c, ck)
+	compare(fmt.Sprintf("watch through the aggregator, %d watchers: events/s ours ÷ CRD", r.o.p.Watchers), "–", ge(0), byEvents, "ours-agg", "crd-beta", "watch", "")
+	compare("creates/s through the aggregator, ours (JSON) ÷ CRD", "–", ge(0), byRate, "ours-agg-json", "crd-beta", "create", "")
+	compare("GETs/s through the aggregator, ours (JSON) ÷ CRD", "–", ge(0), byRate, "ours-agg-json", "crd-beta", "get", "")
+	compare("delete-collection of N through the aggregator, CRD time ÷ ours", "≥ 10", ge(10), byTime, "ours-agg", "crd-beta", "delete", "")
 
 	// Local mode: clients talk to cicd-apiserver directly.
-	v, k = rate("ours-pb", "crd-beta", "create")
-	c, ck = cheaper("ours-pb", "create", "crd-beta", "create")
-	add("creates/s, ours local ÷ CRD", "≥ 4", "ours-pb ÷ crd-beta", v, k, ge(4), c, ck)
-	v, k = rate("ours-pb", "etcd", "create")
-	c, ck = cheaper("ours-pb", "create", "etcd", "create")
-	add("creates/s, ours local ÷ raw etcd puts", "≥ 0.4", "ours-pb ÷ etcd", v, k, ge(0.4), c, ck)
-	v, k = rate("ours-pb", "crd-beta", "get")
-	c, ck = cheaper("ours-pb", "get", "crd-beta", "get")
-	add("GETs/s, ours local ÷ CRD", "–", "ours-pb ÷ crd-beta", v, k, ge(0), c, ck)
-	v, k = slower("crd-beta", "ours-pb", "list")
-	c, ck = cheaper("ours-pb", "list", "crd-beta", "list")
-	add("full list of N, CRD time ÷ ours local", "–", "crd-beta ÷ ours-pb", v, k, ge(0), c, ck)
-	v, k = events("ours-pb", "crd-beta", manyWatchPhase)
-	c, ck = cheaper("ours-pb", manyWatchPhase, "crd-beta", manyWatchPhase)
-	add("watch, "+many+": events/s ours local ÷ CRD", "–", "ours-pb ÷ crd-beta", v, k, ge(0), c, ck)
-	v, k = slower("ours-alpha", "ours-pb", "get")
-	c, ck = cheaper("ours-pb", "get", "ours-alpha", "get")
-	add("v1alpha GET time ÷ v1beta GET time, ours", "≤ 1.05", "ours-alpha ÷ ours-pb (both protobuf, local)", v, k, le(1.05), c, ck)
-	v, k = slower("crd-beta", "ours-pb", "delete")
-	c, ck = cheaper("ours-pb", "delete", "crd-beta", "delete")
-	add("delete-collection of N, CRD time ÷ ours local", "≥ 10", "crd-beta ÷ ours-pb", v, k, ge(10), c, ck)
+	compare("creates/s, ours local ÷ CRD", "≥ 4", ge(4), byRate, "ours-pb", "crd-beta", "create", "")
+	compare("creates/s, ours local ÷ raw etcd puts", "≥ 0.4", ge(0.4), byRate, "ours-pb", "etcd", "create", "")
+	compare("GETs/s, ours local ÷ CRD", "–", ge(0), byRate, "ours-pb", "crd-beta", "get", "")
+	compare("full list of N, CRD time ÷ ours local", "–", ge(0), byTime, "ours-pb", "crd-beta", "list", "")
+	compare("watch, "+many+": events/s ours local ÷ CRD", "–", ge(0), byEvents, "ours-pb", "crd-beta", manyWatchPhase, "")
+	compare("v1alpha GET time ÷ v1beta GET time, ours", "≤ 1.05", le(1.05), byTime, "ours-pb", "ours-alpha", "get", " (both protobuf, local)")
+	compare("delete-collection of N, CRD time ÷ ours local", "≥ 10", ge(10), byTime, "ours-pb", "crd-beta", "delete", "")
+	var v float64
+	var k bool
 	mem := r.results
 	if r.first != nil {
 		mem = r.first
@@ -279,11 +256,18 @@ func (r *report) targets() []goal {
 	} else {
 		add("resident memory per object, ours ÷ CRD", "≤ 0.3", "ours-pb ÷ crd-beta, RSS after − before create, first round (fresh processes)", v, k, le(0.3), 0, false)
 	}
-	v, k = rate("ours-pb", "deploy", "create")
-	c, ck = cheaper("ours-pb", "create", "deploy", "create")
-	add("creates/s, ours local ÷ built-in Deployments", "≥ 1.5", "ours-pb ÷ deploy", v, k, ge(1.5), c, ck)
+	compare("creates/s, ours local ÷ built-in Deployments", "≥ 1.5", ge(1.5), byRate, "ours-pb", "deploy", "create", "")
 	return ts
 }
+
+// measure is what a target compares.
+type measure int
+
+const (
+	byRate   measure = iota // operations per second
+	byTime                  // the phase's time, the other's ÷ ours
+	byEvents                // watch events per second
+)
 
 func fmtRate(p *phaseResult) string {
 	if p == nil || p.Ops == 0 {
