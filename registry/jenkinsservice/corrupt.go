@@ -1,13 +1,20 @@
 package jenkinsservice
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/apiserver/pkg/storage"
 )
 
@@ -17,6 +24,143 @@ import (
 // names its key (KEP-3926, AllowUnsafeMalformedObjectDeletion, on by default
 // in 1.37). The errors below keep the library's code, reason and causes and
 // add how to get out: the unsafe delete of each such object.
+
+// corruptStorage is the store's storage with corruptObjectErrors on its
+// reads. While the watch cache cannot load (a corrupt object stops it),
+// lists and watches it would serve get its 429 "storage is
+// (re)initializing", which says neither why nor that waiting will not help:
+// a list of everything (the cache's 429 is meant for a cache that loads)
+// then comes from etcd, as a page of it would, and any other such 429 is
+// checked against etcd (corruptProbe): the list error that names the
+// corrupt objects answers instead.
+type corruptStorage struct {
+	storage.Interface
+	probe *corruptProbe
+}
+
+func newCorruptStorage(s storage.Interface, newList func() runtime.Object) corruptStorage {
+	return corruptStorage{Interface: s, probe: &corruptProbe{newList: newList, last: map[probeKey]probeResult{}}}
+}
+
+func (s corruptStorage) Get(ctx context.Context, key string, opts storage.GetOptions, objPtr runtime.Object) error {
+	return corruptObjectErrors(s.Interface.Get(ctx, key, opts, objPtr))
+}
+
+func (s corruptStorage) GetList(ctx context.Context, key string, opts storage.ListOptions, listObj runtime.Object) error {
+	err := s.Interface.GetList(ctx, key, opts, listObj)
+	if apierrors.IsTooManyRequests(err) {
+		if unpagedLatest(opts) {
+			// What the cache sends to etcd for a page while it is not
+			// ready, for the whole list: namespaces without a corrupt
+			// object stay listable.
+			opts.Predicate.Limit = probeLimit
+			return corruptObjectErrors(s.Interface.GetList(ctx, key, opts, listObj))
+		}
+		if perr := s.probe.check(ctx, s.Interface, key, opts.Recursive); perr != nil {
+			return perr
+		}
+	}
+	return corruptObjectErrors(err)
+}
+
+func (s corruptStorage) Watch(ctx context.Context, key string, opts storage.ListOptions) (watch.Interface, error) {
+	w, err := s.Interface.Watch(ctx, key, opts)
+	if apierrors.IsTooManyRequests(err) {
+		if perr := s.probe.check(ctx, s.Interface, key, opts.Recursive); perr != nil {
+			return nil, perr
+		}
+	}
+	return w, corruptObjectErrors(err)
+}
+
+func (s corruptStorage) GuaranteedUpdate(ctx context.Context, key string, destination runtime.Object, ignoreNotFound bool,
+	preconditions *storage.Preconditions, tryUpdate storage.UpdateFunc, cachedExistingObject runtime.Object) error {
+	return corruptObjectErrors(s.Interface.GuaranteedUpdate(ctx, key, destination, ignoreNotFound, preconditions, tryUpdate, cachedExistingObject))
+}
+
+// Delete forgets the probes' answers once something is deleted: the object
+// that failed them may be gone (the unsafe delete comes this way).
+func (s corruptStorage) Delete(ctx context.Context, key string, out runtime.Object, preconditions *storage.Preconditions,
+	validateDeletion storage.ValidateObjectFunc, cachedExistingObject runtime.Object, opts storage.DeleteOptions) error {
+	err := s.Interface.Delete(ctx, key, out, preconditions, validateDeletion, cachedExistingObject, opts)
+	if err == nil {
+		s.probe.forget()
+	}
+	return err
+}
+
+// unpagedLatest is a list of everything under a key, as of now or of any
+// revision: etcd's answer with a limit no list reaches is a right answer.
+func unpagedLatest(opts storage.ListOptions) bool {
+	return opts.Predicate.Empty() && opts.Predicate.Limit == 0 && opts.Predicate.Continue == "" &&
+		opts.ResourceVersionMatch == "" && (opts.ResourceVersion == "" || opts.ResourceVersion == "0") &&
+		opts.SendInitialEvents == nil
+}
+
+// probeInterval is how long a probe's answer stands for its key: a cache
+// that cannot load gets one etcd list per key and interval, not one per
+// refused request (KEP-4568's 429 is there to spare etcd the lists).
+const probeInterval = time.Second
+
+// probeLimit makes the probe one unpaged list (the cache, not ready,
+// sends lists with a limit and no selectors to etcd).
+const probeLimit = 1 << 30
+
+// corruptProbe lists a key's objects from etcd to find corrupt ones.
+type corruptProbe struct {
+	newList func() runtime.Object
+	mu      sync.Mutex
+	last    map[probeKey]probeResult
+}
+
+type probeKey struct {
+	key       string
+	recursive bool
+}
+
+type probeResult struct {
+	at  time.Time
+	err error
+}
+
+func (p *corruptProbe) forget() {
+	p.mu.Lock()
+	clear(p.last)
+	p.mu.Unlock()
+}
+
+// check returns the list error naming the corrupt objects under key, or nil
+// when there are none (or the list fails otherwise).
+func (p *corruptProbe) check(ctx context.Context, s storage.Interface, key string, recursive bool) error {
+	k := probeKey{key, recursive}
+	p.mu.Lock()
+	if r, ok := p.last[k]; ok && time.Since(r.at) < probeInterval {
+		p.mu.Unlock()
+		return r.err
+	}
+	p.last[k] = probeResult{at: time.Now()} // one probe at a time per key
+	p.mu.Unlock()
+
+	err := s.GetList(ctx, key, storage.ListOptions{
+		Recursive: recursive,
+		Predicate: storage.SelectionPredicate{Label: labels.Everything(), Field: fields.Everything(), Limit: probeLimit},
+	}, p.newList())
+	var statusErr *apierrors.StatusError
+	if !errors.As(err, &statusErr) || statusErr.Status().Reason != metav1.StatusReasonStoreReadError {
+		err = nil
+	} else {
+		err = corruptObjectErrors(err)
+	}
+	p.mu.Lock()
+	p.last[k] = probeResult{at: time.Now(), err: err}
+	for key, r := range p.last { // forget old keys (namespaces come and go)
+		if time.Since(r.at) >= probeInterval {
+			delete(p.last, key)
+		}
+	}
+	p.mu.Unlock()
+	return err
+}
 
 // maxCorruptHints caps the delete commands one error message spells out.
 const maxCorruptHints = 10

@@ -14,7 +14,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
-	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/apiserver/pkg/storage"
 	scalescheme "k8s.io/client-go/scale/scheme"
 	"k8s.io/klog/v2"
@@ -75,8 +74,7 @@ func checkResourceVersion(obj runtime.Object) error {
 	return nil
 }
 
-// statusStorage is the store's storage with storageErrors on its writes and
-// corruptObjectErrors (corrupt.go) on its reads.
+// statusStorage is the store's storage with storageErrors on its writes.
 type statusStorage struct {
 	storage.Interface
 }
@@ -87,20 +85,15 @@ func (s statusStorage) Create(ctx context.Context, key string, obj, out runtime.
 
 func (s statusStorage) GuaranteedUpdate(ctx context.Context, key string, destination runtime.Object, ignoreNotFound bool,
 	preconditions *storage.Preconditions, tryUpdate storage.UpdateFunc, cachedExistingObject runtime.Object) error {
-	return corruptObjectErrors(timeoutErrors(ctx, storageErrors(s.Interface.GuaranteedUpdate(ctx, key, destination, ignoreNotFound, preconditions, tryUpdate, cachedExistingObject))))
+	return timeoutErrors(ctx, storageErrors(s.Interface.GuaranteedUpdate(ctx, key, destination, ignoreNotFound, preconditions, tryUpdate, cachedExistingObject)))
 }
 
 func (s statusStorage) Get(ctx context.Context, key string, opts storage.GetOptions, objPtr runtime.Object) error {
-	return corruptObjectErrors(timeoutErrors(ctx, s.Interface.Get(ctx, key, opts, objPtr)))
+	return timeoutErrors(ctx, s.Interface.Get(ctx, key, opts, objPtr))
 }
 
 func (s statusStorage) GetList(ctx context.Context, key string, opts storage.ListOptions, listObj runtime.Object) error {
-	return corruptObjectErrors(timeoutErrors(ctx, s.Interface.GetList(ctx, key, opts, listObj)))
-}
-
-func (s statusStorage) Watch(ctx context.Context, key string, opts storage.ListOptions) (watch.Interface, error) {
-	w, err := s.Interface.Watch(ctx, key, opts)
-	return w, corruptObjectErrors(err)
+	return timeoutErrors(ctx, s.Interface.GetList(ctx, key, opts, listObj))
 }
 
 // timeoutErrors answers a request that ran out of the request's time (etcd
