@@ -16,6 +16,9 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/apiserver/pkg/storage"
+
+	"github.com/autobusi/cicd-apiserver/apis/cicd"
+	"github.com/autobusi/cicd-apiserver/apis/cicd/v1beta"
 )
 
 // An object in etcd that does not decode (the original server's JSON with a
@@ -237,7 +240,7 @@ func deleteHint(keys []string) string {
 		}
 		seen[ns+"/"+name] = true
 		if len(cmds) < maxCorruptHints {
-			cmds = append(cmds, fmt.Sprintf("kubectl delete jenkinsservice %s -n %s --ignore-store-read-error-with-cluster-breaking-potential", name, ns))
+			cmds = append(cmds, fmt.Sprintf("kubectl delete --raw '%s'", unsafeDeletePath(ns, name)))
 		}
 	}
 	if len(cmds) == 0 {
@@ -249,6 +252,14 @@ func deleteHint(keys []string) string {
 	}
 	return fmt.Sprintf("to delete an undecodable object without reading it (no admission, preconditions or finalizers), run: %s%s; it needs the verb %s on jenkinsservices",
 		strings.Join(cmds, "; "), more, unsafeDeleteVerb)
+}
+
+// unsafeDeletePath is the request of the unsafe delete of ns/name. kubectl
+// v1.37 has no flag for the option (KEP-3926 left it to the API); its
+// --raw DELETE sends the option as a query parameter.
+func unsafeDeletePath(ns, name string) string {
+	return fmt.Sprintf("/apis/%s/%s/namespaces/%s/jenkinsservices/%s?ignoreStoreReadErrorWithClusterBreakingPotential=true",
+		cicd.GroupName, v1beta.SchemeGroupVersion.Version, ns, name)
 }
 
 // namespaceAndName are the last two segments of a JenkinsService's key,

@@ -14,7 +14,7 @@ import (
 	"github.com/autobusi/cicd-apiserver/apis/cicd"
 )
 
-const corruptFlag = "--ignore-store-read-error-with-cluster-breaking-potential"
+const corruptFlag = "?ignoreStoreReadErrorWithClusterBreakingPotential=true"
 
 func TestCorruptObjectErrorsGet(t *testing.T) {
 	err := storage.NewCorruptObjError("/autobusi.group.cicd/jenkinsservices/team-a/bad", errors.New("object not decodable"))
@@ -27,7 +27,7 @@ func TestCorruptObjectErrorsGet(t *testing.T) {
 	if code := apierrors.ReasonForError(api); code != metav1.StatusReasonInternalError {
 		t.Errorf("reason %q, want InternalError", code)
 	}
-	for _, want := range []string{"corrupt object", "/jenkinsservices/team-a/bad", "kubectl delete jenkinsservice bad -n team-a " + corruptFlag, unsafeDeleteVerb} {
+	for _, want := range []string{"corrupt object", "/jenkinsservices/team-a/bad", "kubectl delete --raw '/apis/autobusi.group.cicd/v1beta/namespaces/team-a/jenkinsservices/bad" + corruptFlag + "'", unsafeDeleteVerb} {
 		if !strings.Contains(api.Error(), want) {
 			t.Errorf("message lacks %q: %s", want, api.Error())
 		}
@@ -50,13 +50,13 @@ func TestCorruptObjectErrorsList(t *testing.T) {
 		t.Fatalf("the status changed beyond its message: %#v", got)
 	}
 	msg := status.Status().Message
-	for _, want := range []string{"failed to read one or more jenkinsservices", "kubectl delete jenkinsservice bad -n ns0 " + corruptFlag,
-		"-n ns9 ", "(and the same for 2 more)"} {
+	for _, want := range []string{"failed to read one or more jenkinsservices", "kubectl delete --raw '/apis/autobusi.group.cicd/v1beta/namespaces/ns0/jenkinsservices/bad" + corruptFlag + "'",
+		"/namespaces/ns9/", "(and the same for 2 more)"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("message lacks %q: %s", want, msg)
 		}
 	}
-	if strings.Contains(msg, "-n ns10 ") {
+	if strings.Contains(msg, "/namespaces/ns10/") {
 		t.Errorf("more than %d commands: %s", maxCorruptHints, msg)
 	}
 	if list.ErrStatus.Message != "failed to read one or more jenkinsservices" {
@@ -65,7 +65,7 @@ func TestCorruptObjectErrorsList(t *testing.T) {
 
 	// The watch cache's 429 carries the list error as text.
 	unready := apierrors.NewTooManyRequests("storage is (re)initializing: failed to read: StorageError: corrupt object, Code: 7, Key: /registry/x/autobusi.group.cicd/jenkinsservices/team-b/junk, ResourceVersion: 0, AdditionalErrorMsg: x", 1)
-	if msg := corruptObjectErrors(unready).Error(); !strings.Contains(msg, "kubectl delete jenkinsservice junk -n team-b "+corruptFlag) {
+	if msg := corruptObjectErrors(unready).Error(); !strings.Contains(msg, "kubectl delete --raw '/apis/autobusi.group.cicd/v1beta/namespaces/team-b/jenkinsservices/junk"+corruptFlag+"'") {
 		t.Errorf("429 without the command: %s", msg)
 	}
 }

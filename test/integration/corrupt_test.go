@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -29,7 +31,9 @@ var corruptValues = map[string]string{
 	"junk": "{not json",
 }
 
-const unsafeDeleteFlag = "--ignore-store-read-error-with-cluster-breaking-potential"
+// unsafeDeleteQuery is the unsafe delete's option as a query parameter:
+// kubectl v1.37 has no flag for it, its delete --raw sends it so.
+const unsafeDeleteQuery = "?ignoreStoreReadErrorWithClusterBreakingPotential=true"
 
 // putCorrupt writes the corrupt values as objects of ns straight into etcd.
 func putCorrupt(ctx context.Context, t *testing.T, etcd *clientv3.Client, ns string) {
@@ -84,7 +88,7 @@ func jsPath(version, ns string) string {
 
 // deleteCommand is the kubectl command the errors must name for ns/name.
 func deleteCommand(ns, name string) string {
-	return "kubectl delete jenkinsservice " + name + " -n " + ns + " " + unsafeDeleteFlag
+	return "kubectl delete --raw '" + jsPath("v1beta", ns) + "/" + name + unsafeDeleteQuery + "'"
 }
 
 // wantCorruptList checks a list's answer: 500 StoreReadError whose causes are
@@ -318,4 +322,77 @@ func TestCorruptObjects(t *testing.T) {
 		}
 		wantList(t, "after delete-collection", request(t, s, admin, http.MethodGet, jsPath("v1beta", ns), ""))
 	})
+}
+
+// The original server's data with corrupt objects among its good ones, and
+// this server started on it: the watch cache cannot load, yet the good
+// objects read and list, kubectl names the corrupt ones, its unsafe delete
+// removes them, and the cache comes up without a restart.
+func TestCorruptObjectsAtStart(t *testing.T) {
+	etcdURL := framework.StartEtcd(t)
+	etcd := framework.EtcdClient(t, etcdURL)
+	ctx := testContext(t)
+	putFixtures(ctx, t, etcd) // team-a/ci, team-a/nightly, team-b/build, team-b/fresh
+	putCorrupt(ctx, t, etcd, "team-a")
+	s := framework.StartLocal(t, framework.Options{EtcdServers: etcdURL})
+	admin := s.AdminHTTPClient(t)
+
+	for _, version := range []string{"v1alpha", "v1beta"} {
+		for _, q := range []string{"", "?resourceVersion=0"} {
+			if got := request(t, s, admin, http.MethodGet, jsPath(version, "team-a")+"/ci"+q, ""); got.code != http.StatusOK {
+				t.Errorf("%s GET team-a/ci%s: %d: %s", version, q, got.code, got.body)
+			}
+			wantCorruptList(t, version+" list team-a"+q, request(t, s, admin, http.MethodGet, jsPath(version, "team-a")+q, ""), "team-a", "bad", "junk")
+			wantList(t, version+" list team-b"+q, request(t, s, admin, http.MethodGet, jsPath(version, "team-b")+q, ""), "team-b/build", "team-b/fresh")
+		}
+		wantCorruptList(t, version+" watch team-a", request(t, s, admin, http.MethodGet, jsPath(version, "team-a")+"?watch=true&timeoutSeconds=1", ""), "team-a", "bad", "junk")
+	}
+
+	bin, err := framework.Kubectl()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cacheDir := t.TempDir()
+	kubectl := func(args ...string) (string, string, error) {
+		cmd := exec.CommandContext(ctx, bin, append([]string{"--cache-dir", cacheDir, "-n", "team-a"}, args...)...)
+		cmd.Env = append(os.Environ(), "KUBECONFIG="+s.Kubeconfig)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		return stdout.String(), stderr.String(), err
+	}
+	_, stderr, err := kubectl("get", "js")
+	if err == nil {
+		t.Fatal("kubectl get js succeeded with corrupt objects in the namespace")
+	}
+	for _, name := range []string{"bad", "junk"} {
+		if !strings.Contains(stderr, deleteCommand("team-a", name)) {
+			t.Errorf("kubectl get js: stderr lacks %q: %s", deleteCommand("team-a", name), stderr)
+		}
+	}
+	if _, stderr, err := kubectl("delete", "jenkinsservice", "bad"); err == nil || !strings.Contains(stderr, deleteCommand("team-a", "bad")) {
+		t.Errorf("kubectl delete without the flag: %v, stderr %s", err, stderr)
+	}
+	for _, name := range []string{"bad", "junk"} {
+		// The command the error names, as a shell would split it.
+		stdout, stderr, err := kubectl("delete", "--raw", jsPath("v1beta", "team-a")+"/"+name+unsafeDeleteQuery)
+		if err != nil {
+			t.Fatalf("kubectl delete --raw %s: %v: %s%s", name, err, stdout, stderr)
+		}
+		if !strings.Contains(stdout, `"status":"Success"`) {
+			t.Errorf("kubectl delete --raw %s: %q", name, stdout)
+		}
+		t.Logf("kubectl delete --raw %s: %s%s", name, stdout, stderr)
+	}
+
+	took := poll(t, 30*time.Second, "watches again", func() bool {
+		return request(t, s, admin, http.MethodGet, jsPath("v1beta", "team-a")+"?watch=true&timeoutSeconds=1", "").code == http.StatusOK
+	})
+	t.Logf("the watch cache serves %v after the unsafe deletes", took)
+	stdout, stderr, err := kubectl("get", "js", "-o", "name")
+	if err != nil || strings.Fields(stdout) == nil || strings.Join(strings.Fields(stdout), " ") != "jenkinsservice.autobusi.group.cicd/ci jenkinsservice.autobusi.group.cicd/nightly" {
+		t.Errorf("kubectl get js after the deletes: %v: %q %s", err, stdout, stderr)
+	}
+	wantList(t, "list from the cache", request(t, s, admin, http.MethodGet, jsPath("v1beta", "")+"?resourceVersion=0", ""),
+		"team-a/ci", "team-a/nightly", "team-b/build", "team-b/fresh")
 }
