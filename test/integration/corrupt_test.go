@@ -365,6 +365,9 @@ func TestCorruptObjectsAtStart(t *testing.T) {
 	if err == nil {
 		t.Fatal("kubectl get js succeeded with corrupt objects in the namespace")
 	}
+	if !strings.HasPrefix(stderr, "Error from server (StorageReadError): ") {
+		t.Errorf("kubectl get js: %s", stderr)
+	}
 	for _, name := range []string{"bad", "junk"} {
 		if !strings.Contains(stderr, deleteCommand("team-a", name)) {
 			t.Errorf("kubectl get js: stderr lacks %q: %s", deleteCommand("team-a", name), stderr)
