@@ -1,6 +1,7 @@
 package jenkinsservice
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -8,6 +9,11 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/apiserver/pkg/registry/rest"
 	"k8s.io/apiserver/pkg/storage"
 	storeerr "k8s.io/apiserver/pkg/storage/errors"
 
@@ -88,6 +94,105 @@ func TestCorruptObjectErrorsOthersUnchanged(t *testing.T) {
 		}
 		if got != err {
 			t.Errorf("%v changed: %v", err, got)
+		}
+	}
+}
+
+// unreadyCache is a storage whose watch cache is not ready: lists without a
+// limit and watches get the cache's 429; lists with a limit and no selector
+// come from "etcd", which holds a corrupt object when corrupt is set.
+type unreadyCache struct {
+	storage.Interface
+	corrupt bool
+	lists   []storage.ListOptions
+}
+
+func (u *unreadyCache) etcdList() error {
+	if !u.corrupt {
+		return nil
+	}
+	return &apierrors.StatusError{ErrStatus: metav1.Status{Code: 500, Reason: metav1.StatusReasonStoreReadError, Message: "failed to read",
+		Details: &metav1.StatusDetails{Causes: []metav1.StatusCause{{Field: "/registry/autobusi.group.cicd/jenkinsservices/team-a/bad"}}}}}
+}
+
+func (u *unreadyCache) GetList(_ context.Context, _ string, opts storage.ListOptions, _ runtime.Object) error {
+	u.lists = append(u.lists, opts)
+	if opts.Predicate.Limit > 0 && opts.Predicate.Empty() {
+		return u.etcdList()
+	}
+	return apierrors.NewTooManyRequests("storage is (re)initializing", 1)
+}
+
+func (u *unreadyCache) Watch(context.Context, string, storage.ListOptions) (watch.Interface, error) {
+	return nil, apierrors.NewTooManyRequests("storage is (re)initializing", 1)
+}
+
+func (u *unreadyCache) Delete(context.Context, string, runtime.Object, *storage.Preconditions, storage.ValidateObjectFunc, runtime.Object, storage.DeleteOptions) error {
+	u.corrupt = false
+	return nil
+}
+
+func newList() runtime.Object { return &cicd.JenkinsServiceList{} }
+
+func isStoreReadError(err error) bool {
+	return apierrors.ReasonForError(err) == metav1.StatusReasonStoreReadError && strings.Contains(err.Error(), corruptFlag)
+}
+
+func TestCorruptStorageUnreadyCache(t *testing.T) {
+	ctx := context.Background()
+	selected := storage.ListOptions{Recursive: true, Predicate: storage.SelectionPredicate{Label: labels.SelectorFromSet(labels.Set{"a": "b"}), Field: fields.Everything()}}
+	plain := storage.ListOptions{Recursive: true, ResourceVersion: "0", Predicate: storage.SelectionPredicate{Label: labels.Everything(), Field: fields.Everything()}}
+
+	u := &unreadyCache{corrupt: true}
+	s := newCorruptStorage(u, newList)
+	// An unpaged list of everything comes from etcd, as a page would.
+	if err := s.GetList(ctx, "/k", plain, newList()); !isStoreReadError(err) {
+		t.Errorf("plain list: %v, want the corrupt objects named", err)
+	}
+	if last := u.lists[len(u.lists)-1]; last.Predicate.Limit != probeLimit || last.ResourceVersion != "0" {
+		t.Errorf("plain list sent on as %+v, want the same with the probe's limit", last)
+	}
+	// Lists with selectors and watches: the probe's answer, one probe a second.
+	for range 3 {
+		if err := s.GetList(ctx, "/k", selected, newList()); !isStoreReadError(err) {
+			t.Errorf("selected list: %v, want the corrupt objects named", err)
+		}
+		if _, err := s.Watch(ctx, "/k", selected); !isStoreReadError(err) {
+			t.Errorf("watch: %v, want the corrupt objects named", err)
+		}
+	}
+	if n := len(u.lists); n != 2+3+1 { // plain (2 calls), 3 selected lists, 1 probe
+		t.Errorf("%d lists sent to the storage, want 6 (one probe)", n)
+	}
+	// A delete forgets the probe: the corrupt object is gone, the cache's 429 stands.
+	if err := s.Delete(ctx, "/k/team-a/bad", &cicd.JenkinsService{}, nil, rest.ValidateAllObjectFunc, nil, storage.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.GetList(ctx, "/k", selected, newList()); !apierrors.IsTooManyRequests(err) {
+		t.Errorf("selected list after the delete: %v, want the cache's 429", err)
+	}
+	if err := s.GetList(ctx, "/k", plain, newList()); err != nil {
+		t.Errorf("plain list after the delete: %v", err)
+	}
+}
+
+func TestUnpagedLatest(t *testing.T) {
+	every := storage.SelectionPredicate{Label: labels.Everything(), Field: fields.Everything()}
+	for _, tc := range []struct {
+		name string
+		opts storage.ListOptions
+		want bool
+	}{
+		{"consistent", storage.ListOptions{Predicate: every}, true},
+		{"any", storage.ListOptions{ResourceVersion: "0", Predicate: every}, true},
+		{"exact", storage.ListOptions{ResourceVersion: "7", ResourceVersionMatch: metav1.ResourceVersionMatchExact, Predicate: every}, false},
+		{"not older than 7", storage.ListOptions{ResourceVersion: "7", Predicate: every}, false},
+		{"limit", storage.ListOptions{Predicate: storage.SelectionPredicate{Label: labels.Everything(), Field: fields.Everything(), Limit: 5}}, false},
+		{"label", storage.ListOptions{Predicate: storage.SelectionPredicate{Label: labels.SelectorFromSet(labels.Set{"a": "b"}), Field: fields.Everything()}}, false},
+		{"field", storage.ListOptions{Predicate: storage.SelectionPredicate{Label: labels.Everything(), Field: fields.OneTermEqualSelector("metadata.name", "x")}}, false},
+	} {
+		if got := unpagedLatest(tc.opts); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
 	}
 }
