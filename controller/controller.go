@@ -40,6 +40,10 @@ import (
 )
 
 // Controller reconciles JenkinsServices.
+// conflictRecheck is how often a JenkinsService whose child's name is taken
+// by another object looks again.
+const conflictRecheck = 30 * time.Second
+
 type Controller struct {
 	kube kubernetes.Interface
 	cicd versioned.Interface
@@ -167,7 +171,12 @@ func (c *Controller) processNextWorkItem(ctx context.Context) bool {
 		c.queue.Forget(key)
 		return true
 	}
-	utilruntime.HandleErrorWithContext(ctx, err, "Syncing the JenkinsService failed; retrying", "key", key)
+	if apierrors.IsConflict(err) {
+		// A status write raced a newer object, which the informer brings.
+		klog.FromContext(ctx).V(2).Info("The JenkinsService changed while syncing; retrying", "key", key, "err", err)
+	} else {
+		utilruntime.HandleErrorWithContext(ctx, err, "Syncing the JenkinsService failed; retrying", "key", key)
+	}
 	c.queue.AddRateLimited(key)
 	return true
 }
@@ -191,13 +200,18 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	if js.DeletionTimestamp != nil {
 		return nil
 	}
-	obs, err := c.observe(js)
+	obs, err := c.observe(ctx, js)
 	if err != nil {
 		return err
 	}
 	plan := Reconcile(js, obs, c.homeSize)
 	if plan.Problem != "" {
-		c.event(js, corev1.EventTypeWarning, meta.FindStatusCondition(plan.Status.Conditions, cicd.ConditionReady).Reason, "Reconcile", plan.Problem)
+		reason := meta.FindStatusCondition(plan.Status.Conditions, cicd.ConditionReady).Reason
+		c.event(js, corev1.EventTypeWarning, reason, "Reconcile", plan.Problem)
+		if reason == ReasonConflict {
+			// A child without our label sends no event when it goes away.
+			c.queue.AddAfter(key, conflictRecheck)
+		}
 	}
 	actErr := c.act(ctx, js, plan)
 	statusErr := c.writeStatus(ctx, js, plan.Status)
@@ -207,10 +221,17 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	return statusErr
 }
 
-// observe reads the children of js from the listers.
-func (c *Controller) observe(js *v1beta.JenkinsService) (Observed, error) {
+// observe reads the children of js from the listers. The listers hold only
+// what carries the controller's label, so before it would create a child it
+// reads the name from the API server: an object of that name made by someone
+// else must be seen, and left alone, not applied over.
+func (c *Controller) observe(ctx context.Context, js *v1beta.JenkinsService) (Observed, error) {
 	obs := Observed{Services: map[string]*corev1.Service{}}
+	creates := approvalOf(js) == approved && nameProblem(js.Name) == ""
 	ss, err := c.ssLister.StatefulSets(js.Namespace).Get(js.Name)
+	if apierrors.IsNotFound(err) && creates {
+		ss, err = c.kube.AppsV1().StatefulSets(js.Namespace).Get(ctx, js.Name, metav1.GetOptions{})
+	}
 	switch {
 	case err == nil:
 		obs.StatefulSet = ss
@@ -219,6 +240,9 @@ func (c *Controller) observe(js *v1beta.JenkinsService) (Observed, error) {
 	}
 	for _, n := range []string{js.Name, headlessName(js.Name)} {
 		svc, err := c.svcLister.Services(js.Namespace).Get(n)
+		if apierrors.IsNotFound(err) && creates {
+			svc, err = c.kube.CoreV1().Services(js.Namespace).Get(ctx, n, metav1.GetOptions{})
+		}
 		switch {
 		case err == nil:
 			obs.Services[n] = svc

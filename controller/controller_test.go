@@ -62,10 +62,13 @@ func newFixture(t *testing.T, js *v1beta.JenkinsService, kubeObjs ...runtime.Obj
 	return f
 }
 
-// refresh puts what the fake clientsets hold into the listers.
+// refresh puts what the fake clientsets hold into the listers; those of
+// StatefulSets, Services and Pods hold only what carries the controller's
+// label, as in run.go.
 func (f *fixture) refresh() {
 	f.t.Helper()
 	ctx := context.Background()
+	ours := metav1.ListOptions{LabelSelector: cicd.LabelManagedBy + "=" + cicd.ManagedBy}
 	var jsObjs, ssObjs, svcObjs, podObjs []any
 	jsl, err := f.cicd.CicdV1beta().JenkinsServices(ns).List(ctx, metav1.ListOptions{})
 	if err != nil {
@@ -74,21 +77,21 @@ func (f *fixture) refresh() {
 	for i := range jsl.Items {
 		jsObjs = append(jsObjs, &jsl.Items[i])
 	}
-	ssl, err := f.kube.AppsV1().StatefulSets(ns).List(ctx, metav1.ListOptions{})
+	ssl, err := f.kube.AppsV1().StatefulSets(ns).List(ctx, ours)
 	if err != nil {
 		f.t.Fatal(err)
 	}
 	for i := range ssl.Items {
 		ssObjs = append(ssObjs, &ssl.Items[i])
 	}
-	svcl, err := f.kube.CoreV1().Services(ns).List(ctx, metav1.ListOptions{})
+	svcl, err := f.kube.CoreV1().Services(ns).List(ctx, ours)
 	if err != nil {
 		f.t.Fatal(err)
 	}
 	for i := range svcl.Items {
 		svcObjs = append(svcObjs, &svcl.Items[i])
 	}
-	podl, err := f.kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+	podl, err := f.kube.CoreV1().Pods(ns).List(ctx, ours)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -534,6 +537,58 @@ func TestSync(t *testing.T) {
 				t.Errorf("Ready = %+v, want Conflict", r)
 			}
 		},
+	}, {
+		name: "a StatefulSet of the same name without our label (not in the lister) is left alone",
+		js:   jenkins("ci", 1, metav1.ConditionTrue),
+		before: func(t *testing.T, f *fixture) {
+			ss := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "ci", Namespace: ns, Labels: map[string]string{"app": "theirs"}}}
+			if _, err := f.kube.AppsV1().StatefulSets(ns).Create(context.Background(), ss, metav1.CreateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			f.refresh()
+		},
+		writes: []string{"update jenkinsservices/status ci"},
+		check: func(t *testing.T, f *fixture) {
+			r := ready(f.js("ci"))
+			if r.Reason != ReasonConflict || !strings.Contains(r.Message, "StatefulSet ci exists and is not controlled by this JenkinsService") {
+				t.Errorf("Ready = %+v, want Conflict naming the StatefulSet", r)
+			}
+			if ss := f.statefulSet("ci"); ss.Labels["app"] != "theirs" || len(ss.OwnerReferences) != 0 {
+				t.Errorf("their StatefulSet was changed: %+v", ss.ObjectMeta)
+			}
+			if ev := strings.Join(f.events(), "\n"); !strings.Contains(ev, "Warning Conflict") {
+				t.Errorf("events:\n%s", ev)
+			}
+			if n := f.c.queue.Len(); n != 0 {
+				t.Errorf("queue has %d keys at once, want the key only after %s", n, conflictRecheck)
+			}
+		},
+	}, {
+		name: "a Service of the same name without our label is left alone",
+		js:   jenkins("ci", 1, metav1.ConditionTrue),
+		before: func(t *testing.T, f *fixture) {
+			svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "ci-headless", Namespace: ns}}
+			if _, err := f.kube.CoreV1().Services(ns).Create(context.Background(), svc, metav1.CreateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			f.refresh()
+		},
+		writes: []string{"update jenkinsservices/status ci"},
+		check: func(t *testing.T, f *fixture) {
+			if r := ready(f.js("ci")); r.Reason != ReasonConflict || !strings.Contains(r.Message, "Service ci-headless") {
+				t.Errorf("Ready = %+v, want Conflict naming the Service", r)
+			}
+		},
+	}, {
+		name: "pending: no reads from the API server beyond the listers",
+		js:   jenkins("ci", 1, ""),
+		before: func(t *testing.T, f *fixture) {
+			f.kube.PrependReactor("get", "*", func(a clienttesting.Action) (bool, runtime.Object, error) {
+				t.Errorf("unexpected %s %s", a.GetVerb(), a.GetResource().Resource)
+				return false, nil, nil
+			})
+		},
+		writes: []string{"update jenkinsservices/status ci"},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
