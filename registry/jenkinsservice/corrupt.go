@@ -51,7 +51,7 @@ func (s corruptStorage) Get(ctx context.Context, key string, opts storage.GetOpt
 
 func (s corruptStorage) GetList(ctx context.Context, key string, opts storage.ListOptions, listObj runtime.Object) error {
 	err := s.Interface.GetList(ctx, key, opts, listObj)
-	if apierrors.IsTooManyRequests(err) {
+	if s.cacheNotReady(err) {
 		if unpagedLatest(opts) {
 			// What the cache sends to etcd for a page while it is not
 			// ready, for the whole list: namespaces without a corrupt
@@ -68,7 +68,7 @@ func (s corruptStorage) GetList(ctx context.Context, key string, opts storage.Li
 
 func (s corruptStorage) Watch(ctx context.Context, key string, opts storage.ListOptions) (watch.Interface, error) {
 	w, err := s.Interface.Watch(ctx, key, opts)
-	if apierrors.IsTooManyRequests(err) {
+	if s.cacheNotReady(err) {
 		if perr := s.probe.check(ctx, s.Interface, key, opts.Recursive); perr != nil {
 			return nil, perr
 		}
@@ -79,6 +79,12 @@ func (s corruptStorage) Watch(ctx context.Context, key string, opts storage.List
 func (s corruptStorage) GuaranteedUpdate(ctx context.Context, key string, destination runtime.Object, ignoreNotFound bool,
 	preconditions *storage.Preconditions, tryUpdate storage.UpdateFunc, cachedExistingObject runtime.Object) error {
 	return corruptObjectErrors(s.Interface.GuaranteedUpdate(ctx, key, destination, ignoreNotFound, preconditions, tryUpdate, cachedExistingObject))
+}
+
+// cacheNotReady is whether err is the watch cache's 429 for not being ready
+// (not the one for a cache that lags).
+func (s corruptStorage) cacheNotReady(err error) bool {
+	return apierrors.IsTooManyRequests(err) && s.Interface.ReadinessCheck() != nil
 }
 
 // Delete forgets the probes' answers once something is deleted: the object

@@ -103,8 +103,15 @@ func TestCorruptObjectErrorsOthersUnchanged(t *testing.T) {
 // come from "etcd", which holds a corrupt object when corrupt is set.
 type unreadyCache struct {
 	storage.Interface
-	corrupt bool
-	lists   []storage.ListOptions
+	corrupt, ready bool
+	lists          []storage.ListOptions
+}
+
+func (u *unreadyCache) ReadinessCheck() error {
+	if u.ready {
+		return nil
+	}
+	return storage.ErrStorageNotReady
 }
 
 func (u *unreadyCache) etcdList() error {
@@ -173,6 +180,16 @@ func TestCorruptStorageUnreadyCache(t *testing.T) {
 	}
 	if err := s.GetList(ctx, "/k", plain, newList()); err != nil {
 		t.Errorf("plain list after the delete: %v", err)
+	}
+
+	// A ready cache's 429 (one that lags) is passed on as it is.
+	u = &unreadyCache{corrupt: true, ready: true}
+	s = newCorruptStorage(u, newList)
+	if err := s.GetList(ctx, "/k", plain, newList()); !apierrors.IsTooManyRequests(err) || len(u.lists) != 1 {
+		t.Errorf("plain list from a ready cache: %v after %d lists, want its 429 after 1", err, len(u.lists))
+	}
+	if _, err := s.Watch(ctx, "/k", selected); !apierrors.IsTooManyRequests(err) || len(u.lists) != 1 {
+		t.Errorf("watch of a ready cache: %v after %d lists, want its 429 and no probe", err, len(u.lists))
 	}
 }
 
