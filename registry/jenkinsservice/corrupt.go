@@ -38,18 +38,19 @@ import (
 // corrupt objects answers instead.
 type corruptStorage struct {
 	storage.Interface
-	probe *corruptProbe
+	newObj func() runtime.Object
+	probe  *corruptProbe
 }
 
-func newCorruptStorage(s storage.Interface, newList func() runtime.Object) corruptStorage {
-	return corruptStorage{Interface: s, probe: &corruptProbe{newList: newList, last: map[probeKey]probeResult{}}}
+func newCorruptStorage(s storage.Interface, newObj, newList func() runtime.Object) *corruptStorage {
+	return &corruptStorage{Interface: s, newObj: newObj, probe: &corruptProbe{newList: newList, last: map[probeKey]probeResult{}}}
 }
 
-func (s corruptStorage) Get(ctx context.Context, key string, opts storage.GetOptions, objPtr runtime.Object) error {
+func (s *corruptStorage) Get(ctx context.Context, key string, opts storage.GetOptions, objPtr runtime.Object) error {
 	return corruptObjectErrors(s.Interface.Get(ctx, key, opts, objPtr))
 }
 
-func (s corruptStorage) GetList(ctx context.Context, key string, opts storage.ListOptions, listObj runtime.Object) error {
+func (s *corruptStorage) GetList(ctx context.Context, key string, opts storage.ListOptions, listObj runtime.Object) error {
 	err := s.Interface.GetList(ctx, key, opts, listObj)
 	if s.cacheNotReady(err) {
 		if unpagedLatest(opts) {
@@ -66,7 +67,7 @@ func (s corruptStorage) GetList(ctx context.Context, key string, opts storage.Li
 	return corruptObjectErrors(err)
 }
 
-func (s corruptStorage) Watch(ctx context.Context, key string, opts storage.ListOptions) (watch.Interface, error) {
+func (s *corruptStorage) Watch(ctx context.Context, key string, opts storage.ListOptions) (watch.Interface, error) {
 	w, err := s.Interface.Watch(ctx, key, opts)
 	if s.cacheNotReady(err) {
 		if perr := s.probe.check(ctx, s.Interface, key, opts.Recursive); perr != nil {
@@ -76,20 +77,30 @@ func (s corruptStorage) Watch(ctx context.Context, key string, opts storage.List
 	return w, corruptObjectErrors(err)
 }
 
-func (s corruptStorage) GuaranteedUpdate(ctx context.Context, key string, destination runtime.Object, ignoreNotFound bool,
+// GuaranteedUpdate names a corrupt object too: the library's update of one
+// fails with the bare decoding error, a 500 without the key.
+func (s *corruptStorage) GuaranteedUpdate(ctx context.Context, key string, destination runtime.Object, ignoreNotFound bool,
 	preconditions *storage.Preconditions, tryUpdate storage.UpdateFunc, cachedExistingObject runtime.Object) error {
-	return corruptObjectErrors(s.Interface.GuaranteedUpdate(ctx, key, destination, ignoreNotFound, preconditions, tryUpdate, cachedExistingObject))
+	err := s.Interface.GuaranteedUpdate(ctx, key, destination, ignoreNotFound, preconditions, tryUpdate, cachedExistingObject)
+	var status apierrors.APIStatus
+	var storageErr *storage.StorageError
+	if err != nil && ctx.Err() == nil && !errors.As(err, &status) && !errors.As(err, &storageErr) {
+		if gerr := s.Interface.Get(ctx, key, storage.GetOptions{}, s.newObj()); storage.IsCorruptObject(gerr) {
+			return corruptObjectErrors(gerr)
+		}
+	}
+	return corruptObjectErrors(err)
 }
 
 // cacheNotReady is whether err is the watch cache's 429 for not being ready
 // (not the one for a cache that lags).
-func (s corruptStorage) cacheNotReady(err error) bool {
+func (s *corruptStorage) cacheNotReady(err error) bool {
 	return apierrors.IsTooManyRequests(err) && s.Interface.ReadinessCheck() != nil
 }
 
 // Delete forgets the probes' answers once something is deleted: the object
 // that failed them may be gone (the unsafe delete comes this way).
-func (s corruptStorage) Delete(ctx context.Context, key string, out runtime.Object, preconditions *storage.Preconditions,
+func (s *corruptStorage) Delete(ctx context.Context, key string, out runtime.Object, preconditions *storage.Preconditions,
 	validateDeletion storage.ValidateObjectFunc, cachedExistingObject runtime.Object, opts storage.DeleteOptions) error {
 	err := s.Interface.Delete(ctx, key, out, preconditions, validateDeletion, cachedExistingObject, opts)
 	if err == nil {

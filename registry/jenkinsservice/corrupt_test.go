@@ -140,6 +140,7 @@ func (u *unreadyCache) Delete(context.Context, string, runtime.Object, *storage.
 }
 
 func newList() runtime.Object { return &cicd.JenkinsServiceList{} }
+func newObj() runtime.Object  { return &cicd.JenkinsService{} }
 
 func isStoreReadError(err error) bool {
 	return apierrors.ReasonForError(err) == metav1.StatusReasonStoreReadError && strings.Contains(err.Error(), corruptFlag)
@@ -151,7 +152,7 @@ func TestCorruptStorageUnreadyCache(t *testing.T) {
 	plain := storage.ListOptions{Recursive: true, ResourceVersion: "0", Predicate: storage.SelectionPredicate{Label: labels.Everything(), Field: fields.Everything()}}
 
 	u := &unreadyCache{corrupt: true}
-	s := newCorruptStorage(u, newList)
+	s := newCorruptStorage(u, newObj, newList)
 	// An unpaged list of everything comes from etcd, as a page would.
 	if err := s.GetList(ctx, "/k", plain, newList()); !isStoreReadError(err) {
 		t.Errorf("plain list: %v, want the corrupt objects named", err)
@@ -184,7 +185,7 @@ func TestCorruptStorageUnreadyCache(t *testing.T) {
 
 	// A ready cache's 429 (one that lags) is passed on as it is.
 	u = &unreadyCache{corrupt: true, ready: true}
-	s = newCorruptStorage(u, newList)
+	s = newCorruptStorage(u, newObj, newList)
 	if err := s.GetList(ctx, "/k", plain, newList()); !apierrors.IsTooManyRequests(err) || len(u.lists) != 1 {
 		t.Errorf("plain list from a ready cache: %v after %d lists, want its 429 after 1", err, len(u.lists))
 	}
@@ -211,5 +212,33 @@ func TestUnpagedLatest(t *testing.T) {
 		if got := unpagedLatest(tc.opts); got != tc.want {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// corruptInEtcd fails updates of a corrupt object as the library does: with
+// the bare decoding error; its Get names the key.
+type corruptInEtcd struct {
+	storage.Interface
+	gets int
+}
+
+func (c *corruptInEtcd) GuaranteedUpdate(context.Context, string, runtime.Object, bool, *storage.Preconditions, storage.UpdateFunc, runtime.Object) error {
+	return errors.New("object not decodable revision=5: bad")
+}
+
+func (c *corruptInEtcd) Get(_ context.Context, key string, _ storage.GetOptions, _ runtime.Object) error {
+	c.gets++
+	return storage.NewCorruptObjError(key, errors.New("object not decodable"))
+}
+
+func TestCorruptStorageUpdate(t *testing.T) {
+	c := &corruptInEtcd{}
+	s := newCorruptStorage(c, newObj, newList)
+	err := s.GuaranteedUpdate(context.Background(), "/autobusi.group.cicd/jenkinsservices/team-a/bad", &cicd.JenkinsService{}, false, nil, nil, nil)
+	if !storage.IsCorruptObject(err) || !strings.Contains(err.Error(), "/namespaces/team-a/jenkinsservices/bad"+corruptFlag) {
+		t.Errorf("update of a corrupt object: %v, want the corrupt object error with the command", err)
+	}
+	if c.gets != 1 {
+		t.Errorf("%d reads, want 1", c.gets)
 	}
 }

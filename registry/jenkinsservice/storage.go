@@ -62,7 +62,7 @@ func newStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter, cl
 		return nil, err
 	}
 	// 413 for objects too large to store; errors about corrupt objects say how to delete them (corrupt.go)
-	store.Storage.Storage = statusStorage{newCorruptStorage(store.Storage.Storage, store.NewListFunc)}
+	store.Storage.Storage = statusStorage{newCorruptStorage(store.Storage.Storage, store.NewFunc, store.NewListFunc)}
 	pathPrefix, err := storagePathPrefix(optsGetter)
 	if err != nil {
 		return nil, err

@@ -207,6 +207,22 @@ func TestCorruptObjects(t *testing.T) {
 					}
 				}
 			}
+			for name := range corruptValues {
+				for _, sub := range []string{"", "/status"} {
+					req, _ := http.NewRequest(http.MethodPatch, s.URL()+jsPath(version, ns)+"/"+name+sub, strings.NewReader(`{"metadata":{"labels":{"a":"b"}}}`))
+					req.Header.Set("Content-Type", "application/merge-patch+json")
+					resp, err := admin.Do(req)
+					if err != nil {
+						t.Fatal(err)
+					}
+					var st metav1.Status
+					err = json.NewDecoder(resp.Body).Decode(&st)
+					resp.Body.Close()
+					if err != nil || resp.StatusCode != http.StatusInternalServerError || !strings.Contains(st.Message, "corrupt object") || !strings.Contains(st.Message, deleteCommand(ns, name)) {
+						t.Errorf("%s PATCH %s%s: %d %q (%v), want 500 naming the object and the command", version, name, sub, resp.StatusCode, st.Message, err)
+					}
+				}
+			}
 			for _, q := range []string{"", "?resourceVersion=0"} {
 				if got := request(t, s, admin, http.MethodGet, jsPath(version, ns)+"/good-a"+q, ""); got.code != http.StatusOK {
 					t.Errorf("%s GET good-a%s: %d: %s", version, q, got.code, got.body)
