@@ -53,15 +53,17 @@ func (s *corruptStorage) Get(ctx context.Context, key string, opts storage.GetOp
 func (s *corruptStorage) GetList(ctx context.Context, key string, opts storage.ListOptions, listObj runtime.Object) error {
 	err := s.Interface.GetList(ctx, key, opts, listObj)
 	if s.cacheNotReady(err) {
-		if unpagedLatest(opts) {
-			// What the cache sends to etcd for a page while it is not
-			// ready, for the whole list: namespaces without a corrupt
-			// object stay listable.
-			opts.Predicate.Limit = probeLimit
-			return corruptObjectErrors(s.Interface.GetList(ctx, key, opts, listObj))
-		}
 		if perr := s.probe.check(ctx, s.Interface, key, opts.Recursive); perr != nil {
 			return perr
+		}
+		if unpagedLatest(opts) && s.probe.check(ctx, s.Interface, rootKey(key), true) != nil {
+			// The cache is stuck on a corrupt object elsewhere: this list
+			// comes from etcd, as the cache sends a page there while it is
+			// not ready, so that clean namespaces stay listable. A cache
+			// that is merely loading keeps its 429 (KEP-4568: no herd of
+			// whole lists on etcd while it loads).
+			opts.Predicate.Limit = probeLimit
+			return corruptObjectErrors(s.Interface.GetList(ctx, key, opts, listObj))
 		}
 	}
 	return corruptObjectErrors(err)
@@ -279,10 +281,19 @@ func unsafeDeletePath(ns, name string) string {
 		cicd.GroupName, v1beta.SchemeGroupVersion.Version, ns, name)
 }
 
-// namespaceAndName are the last two segments of a JenkinsService's key,
-// ".../jenkinsservices/<namespace>/<name>".
+// rootKey is the key of all JenkinsServices, the part of key up to the
+// resource (a namespace may be named jenkinsservices too).
+func rootKey(key string) string {
+	if i := strings.Index(key, "/jenkinsservices"); i >= 0 {
+		return key[:i+len("/jenkinsservices")]
+	}
+	return key
+}
+
+// namespaceAndName are the two segments after the resource in a
+// JenkinsService's key, ".../jenkinsservices/<namespace>/<name>".
 func namespaceAndName(key string) (string, string, bool) {
-	i := strings.LastIndex(key, "/jenkinsservices/")
+	i := strings.Index(key, "/jenkinsservices/")
 	if i < 0 {
 		return "", "", false
 	}

@@ -114,18 +114,20 @@ func (u *unreadyCache) ReadinessCheck() error {
 	return storage.ErrStorageNotReady
 }
 
-func (u *unreadyCache) etcdList() error {
-	if !u.corrupt {
+// etcdList holds the corrupt object team-a/bad: lists of the root and of
+// team-a fail, those of other namespaces do not.
+func (u *unreadyCache) etcdList(key string) error {
+	if !u.corrupt || (key != testRoot && key != testRoot+"/team-a") {
 		return nil
 	}
 	return &apierrors.StatusError{ErrStatus: metav1.Status{Code: 500, Reason: metav1.StatusReasonStoreReadError, Message: "failed to read",
 		Details: &metav1.StatusDetails{Causes: []metav1.StatusCause{{Field: "/registry/autobusi.group.cicd/jenkinsservices/team-a/bad"}}}}}
 }
 
-func (u *unreadyCache) GetList(_ context.Context, _ string, opts storage.ListOptions, _ runtime.Object) error {
+func (u *unreadyCache) GetList(_ context.Context, key string, opts storage.ListOptions, _ runtime.Object) error {
 	u.lists = append(u.lists, opts)
 	if opts.Predicate.Limit > 0 && opts.Predicate.Empty() {
-		return u.etcdList()
+		return u.etcdList(key)
 	}
 	return apierrors.NewTooManyRequests("storage is (re)initializing", 1)
 }
@@ -146,51 +148,96 @@ func isStoreReadError(err error) bool {
 	return apierrors.ReasonForError(err) == metav1.StatusReasonStoreReadError && strings.Contains(err.Error(), corruptFlag)
 }
 
+// testRoot is the key of all JenkinsServices in the unit tests.
+const testRoot = "/autobusi.group.cicd/jenkinsservices"
+
 func TestCorruptStorageUnreadyCache(t *testing.T) {
 	ctx := context.Background()
 	selected := storage.ListOptions{Recursive: true, Predicate: storage.SelectionPredicate{Label: labels.SelectorFromSet(labels.Set{"a": "b"}), Field: fields.Everything()}}
 	plain := storage.ListOptions{Recursive: true, ResourceVersion: "0", Predicate: storage.SelectionPredicate{Label: labels.Everything(), Field: fields.Everything()}}
+	teamA, teamB := testRoot+"/team-a", testRoot+"/team-b"
 
 	u := &unreadyCache{corrupt: true}
 	s := newCorruptStorage(u, newObj, newList)
-	// An unpaged list of everything comes from etcd, as a page would.
-	if err := s.GetList(ctx, "/k", plain, newList()); !isStoreReadError(err) {
+	// The namespace with the corrupt object: the probe's answer names it.
+	if err := s.GetList(ctx, teamA, plain, newList()); !isStoreReadError(err) {
 		t.Errorf("plain list: %v, want the corrupt objects named", err)
 	}
-	if last := u.lists[len(u.lists)-1]; last.Predicate.Limit != probeLimit || last.ResourceVersion != "0" {
-		t.Errorf("plain list sent on as %+v, want the same with the probe's limit", last)
+	// A clean namespace while the cache is stuck on it: an unpaged list of
+	// everything comes from etcd, as a page would (after the probes of the
+	// namespace and of the root).
+	n := len(u.lists)
+	if err := s.GetList(ctx, teamB, plain, newList()); err != nil {
+		t.Errorf("plain list of a clean namespace: %v", err)
+	}
+	if last := u.lists[len(u.lists)-1]; len(u.lists) != n+4 || last.Predicate.Limit != probeLimit || last.ResourceVersion != "0" {
+		t.Errorf("plain list sent on as %+v after %d lists, want the same with the probe's limit after 4", last, len(u.lists)-n)
 	}
 	// Lists with selectors and watches: the probe's answer, one probe a second.
+	n = len(u.lists)
 	for range 3 {
-		if err := s.GetList(ctx, "/k", selected, newList()); !isStoreReadError(err) {
+		if err := s.GetList(ctx, teamA, selected, newList()); !isStoreReadError(err) {
 			t.Errorf("selected list: %v, want the corrupt objects named", err)
 		}
-		if _, err := s.Watch(ctx, "/k", selected); !isStoreReadError(err) {
+		if _, err := s.Watch(ctx, teamA, selected); !isStoreReadError(err) {
 			t.Errorf("watch: %v, want the corrupt objects named", err)
 		}
 	}
-	if n := len(u.lists); n != 2+3+1 { // plain (2 calls), 3 selected lists, 1 probe
-		t.Errorf("%d lists sent to the storage, want 6 (one probe)", n)
+	if got := len(u.lists) - n; got != 3 {
+		t.Errorf("%d lists sent to the storage, want the 3 selected ones (no more probes)", got)
 	}
-	// A delete forgets the probe: the corrupt object is gone, the cache's 429 stands.
-	if err := s.Delete(ctx, "/k/team-a/bad", &cicd.JenkinsService{}, nil, rest.ValidateAllObjectFunc, nil, storage.DeleteOptions{}); err != nil {
+	// A delete forgets the probes: the corrupt object is gone, and the cache
+	// that loads keeps its 429 for every list it would serve.
+	if err := s.Delete(ctx, teamA+"/bad", &cicd.JenkinsService{}, nil, rest.ValidateAllObjectFunc, nil, storage.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.GetList(ctx, "/k", selected, newList()); !apierrors.IsTooManyRequests(err) {
-		t.Errorf("selected list after the delete: %v, want the cache's 429", err)
+	for _, key := range []string{teamA, teamB, testRoot} {
+		if err := s.GetList(ctx, key, selected, newList()); !apierrors.IsTooManyRequests(err) {
+			t.Errorf("selected list of %s after the delete: %v, want the cache's 429", key, err)
+		}
+		if err := s.GetList(ctx, key, plain, newList()); !apierrors.IsTooManyRequests(err) {
+			t.Errorf("plain list of %s after the delete: %v, want the cache's 429", key, err)
+		}
 	}
-	if err := s.GetList(ctx, "/k", plain, newList()); err != nil {
-		t.Errorf("plain list after the delete: %v", err)
+
+	// A cache that is loading, with nothing corrupt: its 429 as it is, and
+	// no list of everything from etcd.
+	u = &unreadyCache{}
+	s = newCorruptStorage(u, newObj, newList)
+	if err := s.GetList(ctx, teamB, plain, newList()); !apierrors.IsTooManyRequests(err) {
+		t.Errorf("plain list from a loading cache: %v, want its 429", err)
+	}
+	for _, l := range u.lists {
+		if l.ResourceVersion == "0" && l.Predicate.Limit == probeLimit {
+			t.Errorf("a loading cache sent the plain list to etcd: %+v", l)
+		}
 	}
 
 	// A ready cache's 429 (one that lags) is passed on as it is.
 	u = &unreadyCache{corrupt: true, ready: true}
 	s = newCorruptStorage(u, newObj, newList)
-	if err := s.GetList(ctx, "/k", plain, newList()); !apierrors.IsTooManyRequests(err) || len(u.lists) != 1 {
+	if err := s.GetList(ctx, teamA, plain, newList()); !apierrors.IsTooManyRequests(err) || len(u.lists) != 1 {
 		t.Errorf("plain list from a ready cache: %v after %d lists, want its 429 after 1", err, len(u.lists))
 	}
-	if _, err := s.Watch(ctx, "/k", selected); !apierrors.IsTooManyRequests(err) || len(u.lists) != 1 {
+	if _, err := s.Watch(ctx, teamA, selected); !apierrors.IsTooManyRequests(err) || len(u.lists) != 1 {
 		t.Errorf("watch of a ready cache: %v after %d lists, want its 429 and no probe", err, len(u.lists))
+	}
+}
+
+func TestRootKey(t *testing.T) {
+	for key, want := range map[string]string{
+		testRoot:                      testRoot,
+		testRoot + "/":                testRoot,
+		testRoot + "/team-a":          testRoot,
+		testRoot + "/jenkinsservices": testRoot, // a namespace of that name
+		"/other":                      "/other",
+	} {
+		if got := rootKey(key); got != want {
+			t.Errorf("rootKey(%q) = %q, want %q", key, got, want)
+		}
+	}
+	if ns, name, ok := namespaceAndName(testRoot + "/jenkinsservices/ci"); !ok || ns != "jenkinsservices" || name != "ci" {
+		t.Errorf("namespaceAndName in the namespace jenkinsservices: %q %q %v", ns, name, ok)
 	}
 }
 
