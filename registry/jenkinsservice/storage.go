@@ -61,7 +61,8 @@ func newStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter, cl
 	if err := store.CompleteWithOptions(&generic.StoreOptions{RESTOptions: optsGetter, AttrFunc: GetAttrs}); err != nil {
 		return nil, err
 	}
-	store.Storage.Storage = statusStorage{store.Storage.Storage} // 413 for objects too large to store
+	// 413 for objects too large to store; errors about corrupt objects say how to delete them (corrupt.go)
+	store.Storage.Storage = statusStorage{newCorruptStorage(store.Storage.Storage, store.NewFunc, store.NewListFunc)}
 	pathPrefix, err := storagePathPrefix(optsGetter)
 	if err != nil {
 		return nil, err
