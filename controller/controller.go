@@ -10,9 +10,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -20,8 +22,10 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/informers"
 	appsinformers "k8s.io/client-go/informers/apps/v1"
 	coreinformers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/kubernetes"
@@ -40,10 +44,6 @@ import (
 )
 
 // Controller reconciles JenkinsServices.
-// conflictRecheck is how often a JenkinsService whose child's name is taken
-// by another object looks again.
-const conflictRecheck = 30 * time.Second
-
 type Controller struct {
 	kube kubernetes.Interface
 	cicd versioned.Interface
@@ -52,32 +52,46 @@ type Controller struct {
 	ssLister  appslisters.StatefulSetLister
 	svcLister corelisters.ServiceLister
 	podLister corelisters.PodLister
-	synced    []cache.InformerSynced
+	// Every StatefulSet's and Service's metadata, labelled or not: the
+	// listers above hold only the controller's.
+	ssNames, svcNames cache.GenericLister
+	synced            []cache.InformerSynced
 
 	queue    workqueue.TypedRateLimitingInterface[string]
 	recorder events.EventRecorder
 	homeSize resource.Quantity
 }
 
-// New wires the informers' handlers to the queue. The StatefulSet, Service and
-// Pod informers should see only what carries LabelManagedBy=ManagedBy.
-func New(kube kubernetes.Interface, cicdClient versioned.Interface,
-	jsInformer cicdinformers.JenkinsServiceInformer,
-	ssInformer appsinformers.StatefulSetInformer,
-	svcInformer coreinformers.ServiceInformer,
-	podInformer coreinformers.PodInformer,
+// Informers are what the controller reads. StatefulSets, Services and Pods
+// should hold only what carries LabelManagedBy=ManagedBy; StatefulSetNames and
+// ServiceNames the metadata of every StatefulSet and Service, so that one of a
+// child's name made by someone else is seen and left alone.
+type Informers struct {
+	JenkinsServices  cicdinformers.JenkinsServiceInformer
+	StatefulSets     appsinformers.StatefulSetInformer
+	Services         coreinformers.ServiceInformer
+	Pods             coreinformers.PodInformer
+	StatefulSetNames informers.GenericInformer
+	ServiceNames     informers.GenericInformer
+}
+
+// New wires the informers' handlers to the queue.
+func New(kube kubernetes.Interface, cicdClient versioned.Interface, inf Informers,
 	recorder events.EventRecorder, homeSize resource.Quantity,
 ) (*Controller, error) {
 	c := &Controller{
 		kube:      kube,
 		cicd:      cicdClient,
-		jsLister:  jsInformer.Lister(),
-		ssLister:  ssInformer.Lister(),
-		svcLister: svcInformer.Lister(),
-		podLister: podInformer.Lister(),
+		jsLister:  inf.JenkinsServices.Lister(),
+		ssLister:  inf.StatefulSets.Lister(),
+		svcLister: inf.Services.Lister(),
+		podLister: inf.Pods.Lister(),
+		ssNames:   inf.StatefulSetNames.Lister(),
+		svcNames:  inf.ServiceNames.Lister(),
 		synced: []cache.InformerSynced{
-			jsInformer.Informer().HasSynced, ssInformer.Informer().HasSynced,
-			svcInformer.Informer().HasSynced, podInformer.Informer().HasSynced,
+			inf.JenkinsServices.Informer().HasSynced, inf.StatefulSets.Informer().HasSynced,
+			inf.Services.Informer().HasSynced, inf.Pods.Informer().HasSynced,
+			inf.StatefulSetNames.Informer().HasSynced, inf.ServiceNames.Informer().HasSynced,
 		},
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
 			workqueue.DefaultTypedControllerRateLimiter[string](),
@@ -85,20 +99,27 @@ func New(kube kubernetes.Interface, cicdClient versioned.Interface,
 		recorder: recorder,
 		homeSize: homeSize,
 	}
-	if _, err := jsInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+	if _, err := inf.JenkinsServices.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    c.enqueue,
 		UpdateFunc: func(_, obj any) { c.enqueue(obj) },
 		DeleteFunc: c.enqueue,
 	}); err != nil {
 		return nil, fmt.Errorf("JenkinsService event handler: %w", err)
 	}
-	for what, inf := range map[string]cache.SharedIndexInformer{
-		"StatefulSet": ssInformer.Informer(), "Service": svcInformer.Informer(), "Pod": podInformer.Informer(),
-	} {
-		if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-			AddFunc:    c.enqueueOwner,
-			UpdateFunc: func(_, obj any) { c.enqueueOwner(obj) },
-			DeleteFunc: c.enqueueOwner,
+	handlers := map[string]struct {
+		inf cache.SharedIndexInformer
+		on  func(any)
+	}{
+		"StatefulSet": {inf.StatefulSets.Informer(), c.enqueueOwner}, "Service": {inf.Services.Informer(), c.enqueueOwner},
+		"Pod":                  {inf.Pods.Informer(), c.enqueueOwner},
+		"StatefulSet metadata": {inf.StatefulSetNames.Informer(), c.enqueueNamed(false)},
+		"Service metadata":     {inf.ServiceNames.Informer(), c.enqueueNamed(true)},
+	}
+	for what, h := range handlers {
+		if _, err := h.inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+			AddFunc:    h.on,
+			UpdateFunc: func(_, obj any) { h.on(obj) },
+			DeleteFunc: h.on,
 		}); err != nil {
 			return nil, fmt.Errorf("%s event handler: %w", what, err)
 		}
@@ -128,6 +149,29 @@ func (c *Controller) enqueueOwner(obj any) {
 	}
 	if name := m.GetLabels()[cicd.LabelInstance]; name != "" {
 		c.queue.Add(m.GetNamespace() + "/" + name)
+	}
+}
+
+// enqueueNamed enqueues the JenkinsService whose child's name an object
+// without the controller's label has (a Service's may be <name>-headless):
+// its coming and going decides whether that JenkinsService can run.
+func (c *Controller) enqueueNamed(service bool) func(any) {
+	return func(obj any) {
+		if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+			obj = tomb.Obj
+		}
+		m, err := meta.Accessor(obj)
+		if err != nil {
+			utilruntime.HandleError(err)
+			return
+		}
+		if m.GetLabels()[cicd.LabelManagedBy] == cicd.ManagedBy {
+			return // the label-filtered informers bring it
+		}
+		c.queue.Add(m.GetNamespace() + "/" + m.GetName())
+		if name, ok := strings.CutSuffix(m.GetName(), headlessSuffix); service && ok {
+			c.queue.Add(m.GetNamespace() + "/" + name)
+		}
 	}
 }
 
@@ -200,18 +244,13 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	if js.DeletionTimestamp != nil {
 		return nil
 	}
-	obs, err := c.observe(ctx, js)
+	obs, err := c.observe(js)
 	if err != nil {
 		return err
 	}
 	plan := Reconcile(js, obs, c.homeSize)
 	if plan.Problem != "" {
-		reason := meta.FindStatusCondition(plan.Status.Conditions, cicd.ConditionReady).Reason
-		c.event(js, corev1.EventTypeWarning, reason, "Reconcile", plan.Problem)
-		if reason == ReasonConflict {
-			// A child without our label sends no event when it goes away.
-			c.queue.AddAfter(key, conflictRecheck)
-		}
+		c.event(js, corev1.EventTypeWarning, meta.FindStatusCondition(plan.Status.Conditions, cicd.ConditionReady).Reason, "Reconcile", plan.Problem)
 	}
 	actErr := c.act(ctx, js, plan)
 	statusErr := c.writeStatus(ctx, js, plan.Status)
@@ -221,16 +260,18 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	return statusErr
 }
 
-// observe reads the children of js from the listers. The listers hold only
-// what carries the controller's label, so before it would create a child it
-// reads the name from the API server: an object of that name made by someone
-// else must be seen, and left alone, not applied over.
-func (c *Controller) observe(ctx context.Context, js *v1beta.JenkinsService) (Observed, error) {
+// observe reads the children of js from the listers. A name that the
+// label-filtered listers lack may still be taken by an object of someone
+// else's: the metadata listers show it, and it is observed as such (its
+// metadata only), to be left alone.
+func (c *Controller) observe(js *v1beta.JenkinsService) (Observed, error) {
 	obs := Observed{Services: map[string]*corev1.Service{}}
-	creates := approvalOf(js) == approved && nameProblem(js.Name) == ""
 	ss, err := c.ssLister.StatefulSets(js.Namespace).Get(js.Name)
-	if apierrors.IsNotFound(err) && creates {
-		ss, err = c.kube.AppsV1().StatefulSets(js.Namespace).Get(ctx, js.Name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		var m *metav1.ObjectMeta
+		if m, err = c.foreignNamed(c.ssNames, js, js.Name); m != nil {
+			ss = &appsv1.StatefulSet{ObjectMeta: *m}
+		}
 	}
 	switch {
 	case err == nil:
@@ -240,8 +281,11 @@ func (c *Controller) observe(ctx context.Context, js *v1beta.JenkinsService) (Ob
 	}
 	for _, n := range []string{js.Name, headlessName(js.Name)} {
 		svc, err := c.svcLister.Services(js.Namespace).Get(n)
-		if apierrors.IsNotFound(err) && creates {
-			svc, err = c.kube.CoreV1().Services(js.Namespace).Get(ctx, n, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			var m *metav1.ObjectMeta
+			if m, err = c.foreignNamed(c.svcNames, js, n); m != nil {
+				svc = &corev1.Service{ObjectMeta: *m}
+			}
 		}
 		switch {
 		case err == nil:
@@ -254,6 +298,26 @@ func (c *Controller) observe(ctx context.Context, js *v1beta.JenkinsService) (Ob
 		return obs, fmt.Errorf("listing the Pods of %s/%s: %w", js.Namespace, js.Name, err)
 	}
 	return obs, nil
+}
+
+// foreignNamed returns the metadata of the object named name in js's
+// namespace when it exists and is not js's; NotFound when there is none, or
+// when it is js's but not (yet, or no longer) labelled: applying it again is
+// the controller's to do.
+func (c *Controller) foreignNamed(l cache.GenericLister, js *v1beta.JenkinsService, name string) (*metav1.ObjectMeta, error) {
+	obj, err := l.ByNamespace(js.Namespace).Get(name)
+	if err != nil {
+		return nil, err
+	}
+	m, err := meta.Accessor(obj)
+	if err != nil {
+		return nil, err
+	}
+	if ownedBy(m.GetOwnerReferences(), js.UID) {
+		return nil, apierrors.NewNotFound(schema.GroupResource{}, name)
+	}
+	return &metav1.ObjectMeta{Name: m.GetName(), Namespace: m.GetNamespace(), UID: m.GetUID(),
+		Labels: m.GetLabels(), OwnerReferences: m.GetOwnerReferences()}, nil
 }
 
 // act applies and deletes what the plan says, with an Event for each.

@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"testing"
 
@@ -15,6 +16,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/informers"
 	kubefake "k8s.io/client-go/kubernetes/fake"
+	metadatafake "k8s.io/client-go/metadata/fake"
+	"k8s.io/client-go/metadata/metadatainformer"
 	clienttesting "k8s.io/client-go/testing"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/events"
@@ -36,7 +39,7 @@ type fixture struct {
 	cicd     *cicdfake.Clientset
 	c        *Controller
 	recorder *events.FakeRecorder
-	indexers struct{ js, ss, svc, pod cache.Indexer }
+	indexers struct{ js, ss, svc, pod, ssNames, svcNames cache.Indexer }
 }
 
 func newFixture(t *testing.T, js *v1beta.JenkinsService, kubeObjs ...runtime.Object) *fixture {
@@ -49,27 +52,47 @@ func newFixture(t *testing.T, js *v1beta.JenkinsService, kubeObjs ...runtime.Obj
 	}
 	ki := informers.NewSharedInformerFactory(f.kube, 0)
 	ci := cicdinformers.NewSharedInformerFactory(f.cicd, 0)
-	jsInf, ssInf := ci.Cicd().V1beta().JenkinsServices(), ki.Apps().V1().StatefulSets()
-	svcInf, podInf := ki.Core().V1().Services(), ki.Core().V1().Pods()
+	mi := metadatainformer.NewSharedInformerFactory(metadatafake.NewSimpleMetadataClient(runtime.NewScheme()), 0)
+	inf := Informers{
+		JenkinsServices: ci.Cicd().V1beta().JenkinsServices(), StatefulSets: ki.Apps().V1().StatefulSets(),
+		Services: ki.Core().V1().Services(), Pods: ki.Core().V1().Pods(),
+		StatefulSetNames: mi.ForResource(appsv1.SchemeGroupVersion.WithResource("statefulsets")),
+		ServiceNames:     mi.ForResource(corev1.SchemeGroupVersion.WithResource("services")),
+	}
 	var err error
-	f.c, err = New(f.kube, f.cicd, jsInf, ssInf, svcInf, podInf, f.recorder, resource.MustParse("8Gi"))
+	f.c, err = New(f.kube, f.cicd, inf, f.recorder, resource.MustParse("8Gi"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.indexers.js, f.indexers.ss = jsInf.Informer().GetIndexer(), ssInf.Informer().GetIndexer()
-	f.indexers.svc, f.indexers.pod = svcInf.Informer().GetIndexer(), podInf.Informer().GetIndexer()
+	f.indexers.js, f.indexers.ss = inf.JenkinsServices.Informer().GetIndexer(), inf.StatefulSets.Informer().GetIndexer()
+	f.indexers.svc, f.indexers.pod = inf.Services.Informer().GetIndexer(), inf.Pods.Informer().GetIndexer()
+	f.indexers.ssNames, f.indexers.svcNames = inf.StatefulSetNames.Informer().GetIndexer(), inf.ServiceNames.Informer().GetIndexer()
 	f.refresh()
 	return f
 }
 
 // refresh puts what the fake clientsets hold into the listers; those of
 // StatefulSets, Services and Pods hold only what carries the controller's
-// label, as in run.go.
+// label, and the metadata listers every StatefulSet and Service, as in run.go.
 func (f *fixture) refresh() {
 	f.t.Helper()
 	ctx := context.Background()
 	ours := metav1.ListOptions{LabelSelector: cicd.LabelManagedBy + "=" + cicd.ManagedBy}
-	var jsObjs, ssObjs, svcObjs, podObjs []any
+	var jsObjs, ssObjs, svcObjs, podObjs, ssNames, svcNames []any
+	allSS, err := f.kube.AppsV1().StatefulSets(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	for i := range allSS.Items {
+		ssNames = append(ssNames, &metav1.PartialObjectMetadata{ObjectMeta: allSS.Items[i].ObjectMeta})
+	}
+	allSvc, err := f.kube.CoreV1().Services(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	for i := range allSvc.Items {
+		svcNames = append(svcNames, &metav1.PartialObjectMetadata{ObjectMeta: allSvc.Items[i].ObjectMeta})
+	}
 	jsl, err := f.cicd.CicdV1beta().JenkinsServices(ns).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		f.t.Fatal(err)
@@ -101,7 +124,8 @@ func (f *fixture) refresh() {
 	for _, r := range []struct {
 		idx  cache.Indexer
 		objs []any
-	}{{f.indexers.js, jsObjs}, {f.indexers.ss, ssObjs}, {f.indexers.svc, svcObjs}, {f.indexers.pod, podObjs}} {
+	}{{f.indexers.js, jsObjs}, {f.indexers.ss, ssObjs}, {f.indexers.svc, svcObjs}, {f.indexers.pod, podObjs},
+		{f.indexers.ssNames, ssNames}, {f.indexers.svcNames, svcNames}} {
 		if err := r.idx.Replace(r.objs, ""); err != nil {
 			f.t.Fatal(err)
 		}
@@ -559,9 +583,6 @@ func TestSync(t *testing.T) {
 			if ev := strings.Join(f.events(), "\n"); !strings.Contains(ev, "Warning Conflict") {
 				t.Errorf("events:\n%s", ev)
 			}
-			if n := f.c.queue.Len(); n != 0 {
-				t.Errorf("queue has %d keys at once, want the key only after %s", n, conflictRecheck)
-			}
 		},
 	}, {
 		name: "a Service of the same name without our label is left alone",
@@ -580,15 +601,40 @@ func TestSync(t *testing.T) {
 			}
 		},
 	}, {
-		name: "pending: no reads from the API server beyond the listers",
-		js:   jenkins("ci", 1, ""),
+		name: "its own StatefulSet whose label was removed is applied again, not a conflict",
+		js:   jenkins("ci", 1, metav1.ConditionTrue),
+		before: func(t *testing.T, f *fixture) {
+			ss := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "ci", Namespace: ns, OwnerReferences: []metav1.OwnerReference{{
+				APIVersion: "autobusi.group.cicd/v1beta", Kind: "JenkinsService", Name: "ci", UID: "uid-ci", Controller: ptr.To(true),
+			}}}}
+			if _, err := f.kube.AppsV1().StatefulSets(ns).Create(context.Background(), ss, metav1.CreateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			f.refresh()
+		},
+		writes: []string{
+			"patch statefulsets ci", "patch services ci-headless", "patch services ci",
+			"update jenkinsservices/status ci",
+		},
+		check: func(t *testing.T, f *fixture) {
+			checkOwned(t, f.statefulSet("ci").ObjectMeta)
+			if r := ready(f.js("ci")); r.Reason != ReasonProvisioning {
+				t.Errorf("Ready = %+v, want Provisioning", r)
+			}
+		},
+	}, {
+		name: "approved: no reads from the API server beyond the listers",
+		js:   jenkins("ci", 1, metav1.ConditionTrue),
 		before: func(t *testing.T, f *fixture) {
 			f.kube.PrependReactor("get", "*", func(a clienttesting.Action) (bool, runtime.Object, error) {
 				t.Errorf("unexpected %s %s", a.GetVerb(), a.GetResource().Resource)
 				return false, nil, nil
 			})
 		},
-		writes: []string{"update jenkinsservices/status ci"},
+		writes: []string{
+			"patch statefulsets ci", "patch services ci-headless", "patch services ci",
+			"update jenkinsservices/status ci",
+		},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -648,5 +694,30 @@ func TestSyncFailureIsAnEvent(t *testing.T) {
 	}
 	if r := ready(f.js("ci")); r.Reason != ReasonProvisioning {
 		t.Errorf("Ready = %+v, want Provisioning", r)
+	}
+}
+
+// An object of a child's name without the controller's label, coming or
+// going, enqueues the JenkinsService it would be a child of; the controller's
+// own come through the label-filtered informers.
+func TestEnqueueNamed(t *testing.T) {
+	f := newFixture(t, nil)
+	theirs := func(name string, l map[string]string) *metav1.PartialObjectMetadata {
+		return &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: l}}
+	}
+	f.c.enqueueNamed(true)(theirs("ci-headless", nil))
+	f.c.enqueueNamed(false)(cache.DeletedFinalStateUnknown{Key: ns + "/web", Obj: theirs("web", map[string]string{"app": "x"})})
+	f.c.enqueueNamed(false)(theirs("db-headless", nil))
+	f.c.enqueueNamed(true)(theirs("ours", cicd.InstanceLabels("ours")))
+	var got []string
+	for f.c.queue.Len() > 0 {
+		k, _ := f.c.queue.Get()
+		got = append(got, k)
+		f.c.queue.Done(k)
+	}
+	sort.Strings(got)
+	want := []string{ns + "/ci", ns + "/ci-headless", ns + "/db-headless", ns + "/web"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("enqueued %v, want %v", got, want)
 	}
 }

@@ -31,7 +31,9 @@ const (
 // headlessName is the headless Service that gives each instance its DNS name
 // (<name>-0.<name>-headless.<namespace>.svc); the ClusterIP Service for the UI
 // and agents is named like the JenkinsService.
-func headlessName(name string) string { return name + "-headless" }
+func headlessName(name string) string { return name + headlessSuffix }
+
+const headlessSuffix = "-headless"
 
 // spec is what the controller reads from a JenkinsService's spec, with the
 // API's defaults for what is unset (the server defaults, so that is rare).

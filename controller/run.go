@@ -11,11 +11,15 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/metadata"
+	"k8s.io/client-go/metadata/metadatainformer"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/client-go/tools/events"
@@ -51,6 +55,10 @@ func Run(ctx context.Context, o *Options) error {
 	cicdClient, err := versioned.NewForConfig(cfg)
 	if err != nil {
 		return fmt.Errorf("JenkinsService client: %w", err)
+	}
+	meta, err := metadata.NewForConfig(cfg)
+	if err != nil {
+		return fmt.Errorf("metadata client: %w", err)
 	}
 
 	scheme := runtime.NewScheme()
@@ -96,20 +104,25 @@ func Run(ctx context.Context, o *Options) error {
 				lo.LabelSelector = cicd.LabelManagedBy + "=" + cicd.ManagedBy
 			}))
 		cicdInformers := cicdinformers.NewSharedInformerFactory(cicdClient, 0)
-		c, err := New(kube, cicdClient,
-			cicdInformers.Cicd().V1beta().JenkinsServices(),
-			kubeInformers.Apps().V1().StatefulSets(),
-			kubeInformers.Core().V1().Services(),
-			kubeInformers.Core().V1().Pods(),
-			recorder, o.homeSize)
+		names := metadatainformer.NewSharedInformerFactoryWithOptions(meta, 0, metadatainformer.WithTransform(namesOnly))
+		c, err := New(kube, cicdClient, Informers{
+			JenkinsServices:  cicdInformers.Cicd().V1beta().JenkinsServices(),
+			StatefulSets:     kubeInformers.Apps().V1().StatefulSets(),
+			Services:         kubeInformers.Core().V1().Services(),
+			Pods:             kubeInformers.Core().V1().Pods(),
+			StatefulSetNames: names.ForResource(appsv1.SchemeGroupVersion.WithResource("statefulsets")),
+			ServiceNames:     names.ForResource(corev1.SchemeGroupVersion.WithResource("services")),
+		}, recorder, o.homeSize)
 		if err != nil {
 			logger.Error(err, "Creating the controller")
 			return
 		}
 		kubeInformers.Start(ctx.Done())
 		cicdInformers.Start(ctx.Done())
+		names.Start(ctx.Done())
 		defer kubeInformers.Shutdown()
 		defer cicdInformers.Shutdown()
+		defer names.Shutdown()
 		go func() {
 			if c.waitForCaches(ctx) {
 				synced.Store(true)
@@ -123,6 +136,16 @@ func Run(ctx context.Context, o *Options) error {
 		return nil
 	}
 	return runLeading(ctx, o, kube, leaderHealth, run)
+}
+
+// namesOnly keeps of an object's metadata what the controller reads of
+// StatefulSets and Services that are not its own (name, labels, owners): the
+// informers of every one in the cluster hold little.
+func namesOnly(obj any) (any, error) {
+	if m, ok := obj.(*metav1.PartialObjectMetadata); ok {
+		m.ManagedFields, m.Annotations = nil, nil
+	}
+	return obj, nil
 }
 
 // runLeading runs run while this process holds the Lease. On a signal it stops

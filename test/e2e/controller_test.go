@@ -289,6 +289,44 @@ func TestController(t *testing.T) {
 		return out
 	}
 
+	// A Service of the name its headless Service needs, someone else's and
+	// without the controller's label: left alone (Conflict) until it goes.
+	if _, err := svcs.Create(ctx, &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "taken-headless"},
+		Spec:       corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 80}}},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := beta.Create(ctx, jenkinsService(ns, "taken", 1), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	setApproval(t, ctx, ns, "taken", metav1.ConditionTrue, "ApprovedByE2E")
+	eventually(t, ctx, time.Minute, "Ready=False Conflict naming Service taken-headless", func() (bool, string) {
+		js, err := beta.Get(ctx, "taken", metav1.GetOptions{})
+		if err != nil {
+			return false, err.Error()
+		}
+		c := readyCondition(js)
+		return c.Reason == "Conflict" && strings.Contains(c.Message, "Service taken-headless"), fmt.Sprintf("%+v", c)
+	})
+	if svc, err := svcs.Get(ctx, "taken-headless", metav1.GetOptions{}); err != nil || len(svc.OwnerReferences) != 0 || len(svc.Labels) != 0 {
+		t.Errorf("their Service after the conflict: %v %+v", err, svc.ObjectMeta)
+	}
+	if err := svcs.Delete(ctx, "taken-headless", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, ctx, time.Minute, "the StatefulSet and Services once the name is free", func() (bool, string) {
+		svc, err := svcs.Get(ctx, "taken-headless", metav1.GetOptions{})
+		if err != nil {
+			return false, err.Error()
+		}
+		if _, err := sts.Get(ctx, "taken", metav1.GetOptions{}); err != nil {
+			return false, err.Error()
+		}
+		ref := metav1.GetControllerOf(svc)
+		return ref != nil && ref.Name == "taken", fmt.Sprintf("controller reference %+v", ref)
+	})
+
 	// Created through v1alpha: pending, nothing runs.
 	if _, err := alpha.Create(ctx, &v1alpha.JenkinsService{
 		ObjectMeta: metav1.ObjectMeta{Name: "ci"},
