@@ -56,7 +56,7 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return fmt.Errorf("JenkinsService client: %w", err)
 	}
-	meta, err := metadata.NewForConfig(cfg)
+	metaClient, err := metadata.NewForConfig(cfg)
 	if err != nil {
 		return fmt.Errorf("metadata client: %w", err)
 	}
@@ -104,7 +104,7 @@ func Run(ctx context.Context, o *Options) error {
 				lo.LabelSelector = cicd.LabelManagedBy + "=" + cicd.ManagedBy
 			}))
 		cicdInformers := cicdinformers.NewSharedInformerFactory(cicdClient, 0)
-		names := metadatainformer.NewSharedInformerFactoryWithOptions(meta, 0, metadatainformer.WithTransform(namesOnly))
+		names := metadatainformer.NewSharedInformerFactoryWithOptions(metaClient, 0, metadatainformer.WithTransform(namesOnly))
 		c, err := New(kube, cicdClient, Informers{
 			JenkinsServices:  cicdInformers.Cicd().V1beta().JenkinsServices(),
 			StatefulSets:     kubeInformers.Apps().V1().StatefulSets(),
