@@ -192,6 +192,10 @@ func (o *Options) applyTo(gc *genericapiserver.RecommendedConfig, wiring **admis
 		// Behind the aggregator: verify the front proxy's certificate once,
 		// not per request (server/frontproxy).
 		gc.Authentication.Authenticator = frontproxy.Wrap(gc.Authentication.Authenticator, gc.Authentication.RequestHeaderConfig)
+		// Not ready until the aggregator's requests can be authenticated.
+		if rh := gc.Authentication.RequestHeaderConfig; rh != nil && rh.CAContentProvider != nil {
+			gc.AddReadyzChecks(frontProxyCACheck(rh))
+		}
 		// A review for all names answers for each name (server/allnames).
 		gc.Authorization.Authorizer = allnames.Wrap(gc.Authorization.Authorizer)
 	}
