@@ -139,12 +139,8 @@ func (c *Controller) enqueue(obj any) {
 // enqueueOwner enqueues the JenkinsService a child belongs to: the one its
 // instance label names (Pods are the StatefulSet's, not the JenkinsService's).
 func (c *Controller) enqueueOwner(obj any) {
-	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = tomb.Obj
-	}
-	m, err := meta.Accessor(obj)
-	if err != nil {
-		utilruntime.HandleError(err)
+	m, ok := metaOf(obj)
+	if !ok {
 		return
 	}
 	if name := m.GetLabels()[cicd.LabelInstance]; name != "" {
@@ -157,22 +153,28 @@ func (c *Controller) enqueueOwner(obj any) {
 // its coming and going decides whether that JenkinsService can run.
 func (c *Controller) enqueueNamed(service bool) func(any) {
 	return func(obj any) {
-		if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-			obj = tomb.Obj
-		}
-		m, err := meta.Accessor(obj)
-		if err != nil {
-			utilruntime.HandleError(err)
-			return
-		}
-		if m.GetLabels()[cicd.LabelManagedBy] == cicd.ManagedBy {
-			return // the label-filtered informers bring it
+		m, ok := metaOf(obj)
+		if !ok || m.GetLabels()[cicd.LabelManagedBy] == cicd.ManagedBy {
+			return // the label-filtered informers bring the controller's own
 		}
 		c.queue.Add(m.GetNamespace() + "/" + m.GetName())
 		if name, ok := strings.CutSuffix(m.GetName(), headlessSuffix); service && ok {
 			c.queue.Add(m.GetNamespace() + "/" + name)
 		}
 	}
+}
+
+// metaOf is the metadata of an informer's object, a deleted one's too.
+func metaOf(obj any) (metav1.Object, bool) {
+	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tomb.Obj
+	}
+	m, err := meta.Accessor(obj)
+	if err != nil {
+		utilruntime.HandleError(err)
+		return nil, false
+	}
+	return m, true
 }
 
 // Run waits for the caches, then runs workers until ctx is done, and returns
