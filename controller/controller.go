@@ -52,8 +52,8 @@ type Controller struct {
 	ssLister  appslisters.StatefulSetLister
 	svcLister corelisters.ServiceLister
 	podLister corelisters.PodLister
-	// Every StatefulSet's and Service's metadata, labelled or not: the
-	// listers above hold only the controller's.
+	// The metadata of the StatefulSets and Services without the
+	// controller's label: the listers above hold only those with it.
 	ssNames, svcNames cache.GenericLister
 	synced            []cache.InformerSynced
 
@@ -64,8 +64,8 @@ type Controller struct {
 
 // Informers are what the controller reads. StatefulSets, Services and Pods
 // should hold only what carries LabelManagedBy=ManagedBy; StatefulSetNames and
-// ServiceNames the metadata of every StatefulSet and Service, so that one of a
-// child's name made by someone else is seen and left alone.
+// ServiceNames the metadata of every other StatefulSet and Service, so that
+// one of a child's name made by someone else is seen and left alone.
 type Informers struct {
 	JenkinsServices  cicdinformers.JenkinsServiceInformer
 	StatefulSets     appsinformers.StatefulSetInformer

@@ -73,25 +73,27 @@ func newFixture(t *testing.T, js *v1beta.JenkinsService, kubeObjs ...runtime.Obj
 
 // refresh puts what the fake clientsets hold into the listers; those of
 // StatefulSets, Services and Pods hold only what carries the controller's
-// label, and the metadata listers every StatefulSet and Service, as in run.go.
+// label, and the metadata listers every other StatefulSet and Service, as in
+// run.go.
 func (f *fixture) refresh() {
 	f.t.Helper()
 	ctx := context.Background()
 	ours := metav1.ListOptions{LabelSelector: cicd.LabelManagedBy + "=" + cicd.ManagedBy}
+	others := metav1.ListOptions{LabelSelector: cicd.LabelManagedBy + "!=" + cicd.ManagedBy}
 	var jsObjs, ssObjs, svcObjs, podObjs, ssNames, svcNames []any
-	allSS, err := f.kube.AppsV1().StatefulSets(ns).List(ctx, metav1.ListOptions{})
+	otherSS, err := f.kube.AppsV1().StatefulSets(ns).List(ctx, others)
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	for i := range allSS.Items {
-		ssNames = append(ssNames, &metav1.PartialObjectMetadata{ObjectMeta: allSS.Items[i].ObjectMeta})
+	for i := range otherSS.Items {
+		ssNames = append(ssNames, &metav1.PartialObjectMetadata{ObjectMeta: otherSS.Items[i].ObjectMeta})
 	}
-	allSvc, err := f.kube.CoreV1().Services(ns).List(ctx, metav1.ListOptions{})
+	otherSvc, err := f.kube.CoreV1().Services(ns).List(ctx, others)
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	for i := range allSvc.Items {
-		svcNames = append(svcNames, &metav1.PartialObjectMetadata{ObjectMeta: allSvc.Items[i].ObjectMeta})
+	for i := range otherSvc.Items {
+		svcNames = append(svcNames, &metav1.PartialObjectMetadata{ObjectMeta: otherSvc.Items[i].ObjectMeta})
 	}
 	jsl, err := f.cicd.CicdV1beta().JenkinsServices(ns).List(ctx, metav1.ListOptions{})
 	if err != nil {

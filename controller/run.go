@@ -104,14 +104,26 @@ func Run(ctx context.Context, o *Options) error {
 				lo.LabelSelector = cicd.LabelManagedBy + "=" + cicd.ManagedBy
 			}))
 		cicdInformers := cicdinformers.NewSharedInformerFactory(cicdClient, 0)
-		names := metadatainformer.NewSharedInformerFactoryWithOptions(metaClient, 0, metadatainformer.WithTransform(namesOnly))
+		// The metadata of the StatefulSets and Services that are not the
+		// controller's: a child's name may be taken by one of them.
+		names := metadatainformer.NewFilteredSharedInformerFactory(metaClient, 0, metav1.NamespaceAll, func(lo *metav1.ListOptions) {
+			lo.LabelSelector = cicd.LabelManagedBy + "!=" + cicd.ManagedBy
+		})
+		ssNames := names.ForResource(appsv1.SchemeGroupVersion.WithResource("statefulsets"))
+		svcNames := names.ForResource(corev1.SchemeGroupVersion.WithResource("services"))
+		for _, inf := range []informers.GenericInformer{ssNames, svcNames} {
+			if err := inf.Informer().SetTransform(namesOnly); err != nil {
+				logger.Error(err, "Creating the controller")
+				return
+			}
+		}
 		c, err := New(kube, cicdClient, Informers{
 			JenkinsServices:  cicdInformers.Cicd().V1beta().JenkinsServices(),
 			StatefulSets:     kubeInformers.Apps().V1().StatefulSets(),
 			Services:         kubeInformers.Core().V1().Services(),
 			Pods:             kubeInformers.Core().V1().Pods(),
-			StatefulSetNames: names.ForResource(appsv1.SchemeGroupVersion.WithResource("statefulsets")),
-			ServiceNames:     names.ForResource(corev1.SchemeGroupVersion.WithResource("services")),
+			StatefulSetNames: ssNames,
+			ServiceNames:     svcNames,
 		}, recorder, o.homeSize)
 		if err != nil {
 			logger.Error(err, "Creating the controller")
@@ -140,7 +152,7 @@ func Run(ctx context.Context, o *Options) error {
 
 // namesOnly keeps of an object's metadata what the controller reads of
 // StatefulSets and Services that are not its own (name, labels, owners): the
-// informers of every one in the cluster hold little.
+// informers of all of them in the cluster hold little.
 func namesOnly(obj any) (any, error) {
 	if m, ok := obj.(*metav1.PartialObjectMetadata); ok {
 		m.ManagedFields, m.Annotations = nil, nil
