@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -167,31 +168,32 @@ func (p *phaseResult) elapsedSeconds() float64 {
 // cpuPerOp is the CPU time (all roles, the client included) per operation
 // of a phase.
 func (r *report) cpuPerOp(id, phase string) float64 {
-	p := r.get(id, phase)
-	if p == nil || p.Ops == 0 {
-		return 0
-	}
-	total := 0.0
-	for _, v := range p.CPU {
-		total += v
-	}
-	return total / float64(p.Ops)
+	return r.cpuPerOpWithout(id, phase)
 }
 
 // cpuPerOpBesidesUs is cpuPerOp without cicd-apiserver and its etcd: what
 // the clients, and for the deployed path kube-apiserver and its etcd, spend.
 func (r *report) cpuPerOpBesidesUs(id, phase string) float64 {
 	p := r.get(id, phase)
-	if p == nil || p.Ops == 0 || !strings.HasPrefix(id, "ours") {
+	if p == nil || !strings.HasPrefix(id, "ours") {
 		return 0
 	}
-	ours := "server"
-	if _, ok := p.CPU["backend"]; ok {
-		ours = "backend"
+	if _, ok := p.CPU["backend"]; ok { // behind the aggregator
+		return r.cpuPerOpWithout(id, phase, "backend", "etcd")
+	}
+	return r.cpuPerOpWithout(id, phase, "server", "etcd")
+}
+
+// cpuPerOpWithout is the CPU time per operation of a phase of all roles but
+// those left out.
+func (r *report) cpuPerOpWithout(id, phase string, leftOut ...string) float64 {
+	p := r.get(id, phase)
+	if p == nil || p.Ops == 0 {
+		return 0
 	}
 	total := 0.0
 	for k, v := range p.CPU {
-		if k != ours && k != "etcd" {
+		if !slices.Contains(leftOut, k) {
 			total += v
 		}
 	}

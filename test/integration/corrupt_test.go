@@ -6,8 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -106,7 +105,7 @@ func wantCorruptList(t *testing.T, what string, got apiStatus, ns string, names 
 		}
 	}
 	for _, name := range names {
-		if !contains(keys, legacydata.Key(ns, name)) {
+		if !slices.Contains(keys, legacydata.Key(ns, name)) {
 			t.Errorf("%s: causes %v lack %s", what, keys, legacydata.Key(ns, name))
 		}
 		if !strings.Contains(got.status.Message, deleteCommand(ns, name)) {
@@ -119,15 +118,6 @@ func wantCorruptList(t *testing.T, what string, got apiStatus, ns string, names 
 	if !strings.Contains(got.status.Message, "unsafe-delete-ignore-read-errors") {
 		t.Errorf("%s: message lacks the verb: %s", what, got.status.Message)
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // wantList checks a list's answer: 200 with exactly names.
@@ -365,23 +355,8 @@ func TestCorruptObjectsAtStart(t *testing.T) {
 		wantCorruptList(t, version+" watch team-a", request(t, s, admin, http.MethodGet, jsPath(version, "team-a")+"?watch=true&timeoutSeconds=1", ""), "team-a", "bad", "junk")
 	}
 
-	bin, err := framework.Kubectl()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cacheDir := t.TempDir()
-	kubectl := func(args ...string) (string, string, error) {
-		cmd := exec.CommandContext(ctx, bin, append([]string{"--cache-dir", cacheDir, "-n", "team-a"}, args...)...)
-		cmd.Env = append(os.Environ(), "KUBECONFIG="+s.Kubeconfig)
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		err := cmd.Run()
-		return stdout.String(), stderr.String(), err
-	}
-	_, stderr, err := kubectl("get", "js")
-	if err == nil {
-		t.Fatal("kubectl get js succeeded with corrupt objects in the namespace")
-	}
+	k := newKubectlFor(t, s, "team-a")
+	stderr := k.fails("get", "js")
 	if !strings.HasPrefix(stderr, "Error from server (StorageReadError): ") {
 		t.Errorf("kubectl get js: %s", stderr)
 	}
@@ -390,28 +365,23 @@ func TestCorruptObjectsAtStart(t *testing.T) {
 			t.Errorf("kubectl get js: stderr lacks %q: %s", deleteCommand("team-a", name), stderr)
 		}
 	}
-	if _, stderr, err := kubectl("delete", "jenkinsservice", "bad"); err == nil || !strings.Contains(stderr, deleteCommand("team-a", "bad")) {
-		t.Errorf("kubectl delete without the flag: %v, stderr %s", err, stderr)
+	if stderr := k.fails("delete", "jenkinsservice", "bad"); !strings.Contains(stderr, deleteCommand("team-a", "bad")) {
+		t.Errorf("kubectl delete without the flag: stderr %s", stderr)
 	}
 	for _, name := range []string{"bad", "junk"} {
 		// The command the error names, as a shell would split it.
-		stdout, stderr, err := kubectl("delete", "--raw", jsPath("v1beta", "team-a")+"/"+name+unsafeDeleteQuery)
-		if err != nil {
-			t.Fatalf("kubectl delete --raw %s: %v: %s%s", name, err, stdout, stderr)
-		}
+		stdout := k.ok("delete", "--raw", jsPath("v1beta", "team-a")+"/"+name+unsafeDeleteQuery)
 		if !strings.Contains(stdout, `"status":"Success"`) {
 			t.Errorf("kubectl delete --raw %s: %q", name, stdout)
 		}
-		t.Logf("kubectl delete --raw %s: %s%s", name, stdout, stderr)
 	}
 
 	took := poll(t, 30*time.Second, "watches again", func() bool {
 		return request(t, s, admin, http.MethodGet, jsPath("v1beta", "team-a")+"?watch=true&timeoutSeconds=1", "").code == http.StatusOK
 	})
 	t.Logf("the watch cache serves %v after the unsafe deletes", took)
-	stdout, stderr, err := kubectl("get", "js", "-o", "name")
-	if err != nil || strings.Fields(stdout) == nil || strings.Join(strings.Fields(stdout), " ") != "jenkinsservice.autobusi.group.cicd/ci jenkinsservice.autobusi.group.cicd/nightly" {
-		t.Errorf("kubectl get js after the deletes: %v: %q %s", err, stdout, stderr)
+	if stdout := k.ok("get", "js", "-o", "name"); strings.Join(strings.Fields(stdout), " ") != "jenkinsservice.autobusi.group.cicd/ci jenkinsservice.autobusi.group.cicd/nightly" {
+		t.Errorf("kubectl get js after the deletes: %q", stdout)
 	}
 	wantList(t, "list from the cache", request(t, s, admin, http.MethodGet, jsPath("v1beta", "")+"?resourceVersion=0", ""),
 		"team-a/ci", "team-a/nightly", "team-b/build", "team-b/fresh")

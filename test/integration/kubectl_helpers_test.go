@@ -27,31 +27,39 @@ const (
 )
 
 // kubectlRunner runs the pinned kubectl (framework.Kubectl, v1.37.2) against
-// the shared server, in a namespace of the test's own.
+// a server (the shared one unless newKubectlFor), in a namespace of the test's
+// own.
 type kubectlRunner struct {
 	t   *testing.T
 	ctx context.Context
 	bin string
 	ns  string
 	dir string
+	s   *framework.Server
 }
 
 func newKubectl(t *testing.T) *kubectlRunner {
+	t.Helper()
+	return newKubectlFor(t, shared, namespace(t))
+}
+
+// newKubectlFor is a kubectlRunner against server s in namespace ns.
+func newKubectlFor(t *testing.T, s *framework.Server, ns string) *kubectlRunner {
 	t.Helper()
 	bin, err := framework.Kubectl()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &kubectlRunner{t: t, ctx: testContext(t), bin: bin, ns: namespace(t), dir: t.TempDir()}
+	return &kubectlRunner{t: t, ctx: testContext(t), bin: bin, ns: ns, dir: t.TempDir(), s: s}
 }
 
-// command is kubectl with args, the shared server's kubeconfig, the test's
-// namespace and a discovery cache inside the shared server's data dir (not
-// in $HOME), plus env.
+// command is kubectl with args, the server's kubeconfig, the test's
+// namespace and a discovery cache inside the server's data dir (not in
+// $HOME), plus env.
 func (k *kubectlRunner) command(ctx context.Context, env []string, args ...string) *exec.Cmd {
-	full := append([]string{"--namespace", k.ns, "--cache-dir", filepath.Join(shared.DataDir(), "kubectl-cache")}, args...)
+	full := append([]string{"--namespace", k.ns, "--cache-dir", filepath.Join(k.s.DataDir(), "kubectl-cache")}, args...)
 	cmd := exec.CommandContext(ctx, k.bin, full...)
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+shared.Kubeconfig)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+k.s.Kubeconfig)
 	cmd.Env = append(cmd.Env, env...)
 	return cmd
 }
