@@ -47,6 +47,10 @@ func WithRequestBounds(handler http.Handler, limits Limits, s runtime.Negotiated
 			responsewriters.ErrorNegotiated(err, s, schema.GroupVersion{}, w, r)
 			return
 		}
+		if err := checkTransform(r, s); err != nil {
+			responsewriters.ErrorNegotiated(err, s, schema.GroupVersion{}, w, r)
+			return
+		}
 		if r.Body != nil && r.Body != http.NoBody && hasBody(r.Method) {
 			if kind := bodyKind(r.Header.Get("Content-Type")); kind != otherBody {
 				body, err := readBody(r, limits.MaxBodyBytes)
@@ -80,13 +84,19 @@ const (
 	yamlBody
 )
 
-// bodyKind is how a body of the media type is scanned.
+// bodyKind is how a body of the media type is scanned: as the handler that
+// decodes it reads the type. The patch handler takes what precedes the first
+// ';' whether or not the parameters parse, and create, update and delete
+// decode a body without a type as JSON.
 func bodyKind(contentType string) kindOfBody {
 	mediaType, _, err := mime.ParseMediaType(contentType)
 	if err != nil {
-		return otherBody
+		base, _, _ := strings.Cut(contentType, ";")
+		mediaType = strings.ToLower(strings.TrimSpace(base))
 	}
 	switch {
+	case mediaType == "":
+		return jsonBody
 	case mediaType == "application/json-patch+json":
 		return jsonPatchBody
 	case mediaType == "application/strategic-merge-patch+json":
@@ -130,7 +140,7 @@ func checkBody(kind kindOfBody, body []byte, limits Limits) error {
 	}
 	var d *depthError
 	if kind == yamlBody {
-		d = yamlDepth(body, maxDepth)
+		d = yamlDepth(yamlText(body), maxDepth)
 	} else {
 		d = jsonDepth(body, maxDepth)
 	}
@@ -145,7 +155,9 @@ func checkBody(kind kindOfBody, body []byte, limits Limits) error {
 			return apierrors.NewBadRequest(msg)
 		}
 	case strategicPatchBody:
-		if msg := checkStrategicMergePatch(body); msg != "" {
+		if msg, isTooLarge := checkStrategicMergePatch(body); isTooLarge {
+			return apierrors.NewRequestEntityTooLargeError(msg)
+		} else if msg != "" {
 			return apierrors.NewBadRequest(msg)
 		}
 	}

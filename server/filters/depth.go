@@ -112,6 +112,16 @@ func yamlDepth(b []byte, limit int) *depthError {
 				continue
 			}
 			switch c {
+			case '!', '&':
+				// A tag or an anchor: a property of the node after it, which
+				// may be a flow collection ("!!seq [", "&a ["). It ends at a
+				// blank or a flow indicator, and leaves prev as it was.
+				if isScalarStart(prev) {
+					for i+1 < len(rest) && !isPropertyEnd(rest[i+1]) {
+						i++
+					}
+					continue
+				}
 			case '"', '\'':
 				// A quote opens a scalar only where a scalar can start.
 				if isScalarStart(prev) {
@@ -150,6 +160,15 @@ func yamlDepth(b []byte, limit int) *depthError {
 func isScalarStart(prev byte) bool {
 	switch prev {
 	case ' ', '\t', ':', '-', ',', '[', '{', '?':
+		return true
+	}
+	return false
+}
+
+// isPropertyEnd tells whether c ends a tag or an anchor.
+func isPropertyEnd(c byte) bool {
+	switch c {
+	case ' ', '\t', ',', '[', ']', '{', '}':
 		return true
 	}
 	return false

@@ -51,13 +51,17 @@ func checkJSONPatch(body []byte) (msg string, tooLarge bool) {
 }
 
 // checkStrategicMergePatch returns why a strategic merge patch cannot be
-// applied, or "" when it is for the library to apply or refuse.
-func checkStrategicMergePatch(body []byte) string {
+// applied (tooLarge: a list too long to merge), or "" when it is for the
+// library to apply or refuse.
+func checkStrategicMergePatch(body []byte) (msg string, tooLarge bool) {
 	var patch any
 	if err := json.Unmarshal(body, &patch); err != nil {
-		return "" // not JSON: the library says so
+		return "", false // not JSON: the library says so
 	}
-	return checkDirectives(patch, "")
+	if msg := longStrategicList(patch, ""); msg != "" {
+		return msg, true
+	}
+	return checkDirectives(patch, ""), false
 }
 
 // checkDirectives walks a strategic merge patch and checks the shape of the
