@@ -41,6 +41,7 @@ var (
 // namespaced object with a DNS-1123 subdomain name), spec and status.
 func ValidateJenkinsService(obj *cicd.JenkinsService) field.ErrorList {
 	allErrs := apimachineryvalidation.ValidateObjectMeta(&obj.ObjectMeta, true, apimachineryvalidation.NameIsDNSSubdomain, field.NewPath("metadata"))
+	allErrs = append(allErrs, validateMetadataBounds(&obj.ObjectMeta, nil, field.NewPath("metadata"))...)
 	allErrs = append(allErrs, ValidateJenkinsServiceSpec(&obj.Spec, field.NewPath("spec"))...)
 	allErrs = append(allErrs, ValidateJenkinsServiceStatus(&obj.Status, field.NewPath("status"))...)
 	return allErrs
@@ -70,6 +71,7 @@ func validateObjectMetaUpdate(obj, old *metav1.ObjectMeta) field.ErrorList {
 	fldPath := field.NewPath("metadata")
 	allErrs := apimachineryvalidation.ValidateObjectMetaUpdate(obj, old, fldPath)
 	allErrs = append(allErrs, apimachineryvalidation.ValidateFinalizers(obj.Finalizers, fldPath.Child("finalizers"))...)
+	allErrs = append(allErrs, validateMetadataBounds(obj, old, fldPath)...)
 	return allErrs
 }
 
