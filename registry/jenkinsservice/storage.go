@@ -180,7 +180,7 @@ func (r *ApprovalREST) Destroy() {}
 
 // Update applies the Approved condition of the request to the named object.
 func (r *ApprovalREST) Update(ctx context.Context, name string, objInfo rest.UpdatedObjectInfo, createValidation rest.ValidateObjectFunc, updateValidation rest.ValidateObjectUpdateFunc, _ bool, options *metav1.UpdateOptions) (runtime.Object, bool, error) {
-	return r.store.Update(ctx, name, requestErrors{objInfo}, createValidation, updateValidation, false, options)
+	return r.store.Update(ctx, name, requestErrors{approvalRequest{objInfo}}, createValidation, updateValidation, false, options)
 }
 
 // GetResetFieldsFilter implements rest.ResetFieldsFilterStrategy: an approval

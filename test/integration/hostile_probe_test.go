@@ -364,3 +364,29 @@ func TestHostileManagedFieldsDepth(t *testing.T) {
 		t.Errorf("writing back what was read: %v", resp)
 	}
 }
+
+// An approval with two Approved conditions applied the first in silence (200);
+// which one the client meant is anyone's guess.
+func TestHostileApprovalDuplicates(t *testing.T) {
+	t.Parallel()
+	ns := namespace(t)
+	r := newRawClient(t)
+	before := hostileObject(t, r, ns, "x")
+	approval := func(conditions ...string) []byte {
+		return []byte(`{"apiVersion":"autobusi.group.cicd/v1beta","kind":"JenkinsService","metadata":{"name":"x"},"status":{"conditions":[` + strings.Join(conditions, ",") + `]}}`)
+	}
+	approved := func(status string) string {
+		return `{"type":"Approved","status":"` + status + `","reason":"R","message":"m","lastTransitionTime":"2026-01-01T00:00:00Z"}`
+	}
+	runHostile(t, r, []hostileCase{
+		{name: "True, then False", method: http.MethodPut, path: collection("v1beta", ns) + "/x/approval", contentType: contentJSON,
+			body: approval(approved("True"), approved("False")), code: 422, contains: "status.conditions[1]: Duplicate value"},
+		{name: "True twice, a Ready between", method: http.MethodPut, path: collection("v1beta", ns) + "/x/approval?dryRun=All", contentType: contentJSON,
+			body: approval(approved("True"), `{"type":"Ready","status":"True","reason":"R","message":"","lastTransitionTime":"2026-01-01T00:00:00Z"}`, approved("True")),
+			code: 422, contains: "status.conditions[2]"},
+	})
+	unchanged(t, r, ns, "x", before)
+	if resp := r.do(t, http.MethodPut, collection("v1beta", ns)+"/x/approval", contentJSON, approval(approved("True"))); resp.code != http.StatusOK {
+		t.Errorf("an approval with one Approved condition: %v", resp)
+	}
+}
