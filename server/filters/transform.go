@@ -3,6 +3,7 @@ package filters
 import (
 	"fmt"
 	"net/http"
+	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metainternalversionscheme "k8s.io/apimachinery/pkg/apis/meta/internalversion/scheme"
@@ -25,6 +26,9 @@ import (
 // checkTransform refuses a write whose answer cannot be converted as the
 // Accept header asks.
 func checkTransform(r *http.Request, s runtime.NegotiatedSerializer) error {
+	if !strings.Contains(r.Header.Get("Accept"), "as") {
+		return nil // no media type parameter "as": no conversion asked for
+	}
 	info, ok := genericapirequest.RequestInfoFrom(r.Context())
 	if !ok || !info.IsResourceRequest {
 		return nil

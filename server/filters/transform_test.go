@@ -35,6 +35,7 @@ func TestCheckTransform(t *testing.T) {
 		{name: "deletecollection, PartialObjectMetadataList", method: "DELETE", target: "/x", verb: "deletecollection", accept: partialList, code: 200},
 		{name: "deletecollection, PartialObjectMetadata", method: "DELETE", target: "/x", verb: "deletecollection", accept: partial, code: 406, contains: "PartialObjectMetadata"},
 		{name: "patch, PartialObjectMetadata", method: "PATCH", target: "/x", verb: "patch", accept: partial, code: 200},
+		{name: "create, Table, blanks around the parameter", method: "POST", target: "/x?includeObject=bogus", verb: "create", accept: "application/json; as = Table; v=v1; g=meta.k8s.io", code: 400},
 		{name: "no request info", method: "POST", target: "/x?includeObject=bogus", noInfo: true, accept: table, code: 200},
 	}
 	for _, c := range cases {
