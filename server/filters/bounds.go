@@ -57,6 +57,9 @@ func WithRequestBounds(handler http.Handler, limits Limits, s runtime.Negotiated
 				if err == nil {
 					err = checkBody(kind, body, limits)
 				}
+				if err == nil {
+					err = checkPatchAPIVersion(r, body)
+				}
 				if err != nil {
 					responsewriters.ErrorNegotiated(err, s, schema.GroupVersion{}, w, r)
 					return

@@ -390,3 +390,40 @@ func TestHostileApprovalDuplicates(t *testing.T) {
 		t.Errorf("an approval with one Approved condition: %v", resp)
 	}
 }
+
+// A patch that sets apiVersion to the group's other version was decoded as
+// that version: {"apiVersion":"autobusi.group.cicd/v1alpha"} sent to v1beta
+// reset replicas, memory and image to the defaults (200), and a v1alpha URL
+// took v1beta's spec.replicas. Creates and updates refuse such bodies (400).
+func TestHostilePatchAPIVersion(t *testing.T) {
+	t.Parallel()
+	ns := namespace(t)
+	r := newRawClient(t)
+	hostileObject(t, r, ns, "x")
+	if resp := r.do(t, http.MethodPatch, collection("v1beta", ns)+"/x", mergePatch,
+		[]byte(`{"spec":{"replicas":3,"resources":{"memory":"4Gi"},"image":"jenkins/jenkins:2.462.3-lts"}}`)); resp.code != http.StatusOK {
+		t.Fatalf("patch: %v", resp)
+	}
+	before := r.do(t, http.MethodGet, collection("v1beta", ns)+"/x", "", nil).body
+	var cases []hostileCase
+	for _, v := range []struct{ url, other string }{{"v1beta", "v1alpha"}, {"v1alpha", "v1beta"}} {
+		p := collection(v.url, ns) + "/x"
+		other := `"autobusi.group.cicd/` + v.other + `"`
+		for _, sub := range []string{"", "/status"} {
+			cases = append(cases,
+				hostileCase{name: v.url + sub + " merge", method: http.MethodPatch, path: p + sub, contentType: mergePatch,
+					body: []byte(`{"apiVersion":` + other + `,"spec":{"replicas":7}}`), code: 400, contains: "does not match the expected API version"},
+				hostileCase{name: v.url + sub + " strategic", method: http.MethodPatch, path: p + sub, contentType: strategicPatch,
+					body: []byte(`{"apiVersion":` + other + `}`), code: 400, contains: "does not match the expected API version"},
+				hostileCase{name: v.url + sub + " json", method: http.MethodPatch, path: p + sub, contentType: jsonPatchType,
+					body: []byte(`[{"op":"replace","path":"/apiVersion","value":` + other + `}]`), code: 400, contains: "does not match the expected API version"},
+			)
+		}
+	}
+	runHostile(t, r, cases)
+	unchanged(t, r, ns, "x", before)
+	if resp := r.do(t, http.MethodPatch, collection("v1beta", ns)+"/x", mergePatch,
+		[]byte(`{"apiVersion":"autobusi.group.cicd/v1beta","metadata":{"labels":{"same":"version"}}}`)); resp.code != http.StatusOK {
+		t.Errorf("a patch naming the URL's version: %v", resp)
+	}
+}
