@@ -342,7 +342,7 @@ func TestHostileManagedFieldsDepth(t *testing.T) {
 		obj := validV1beta(name)
 		obj.ManagedFields = []metav1.ManagedFieldsEntry{{
 			Manager: "m", Operation: metav1.ManagedFieldsOperationUpdate, APIVersion: "autobusi.group.cicd/v1beta", FieldsType: "FieldsV1",
-			FieldsV1: &metav1.FieldsV1{Raw: []byte(strings.Repeat(`{"f:a":`, depth-1) + "{}" + strings.Repeat("}", depth-1))},
+			FieldsV1: metav1.NewFieldsV1(strings.Repeat(`{"f:a":`, depth-1) + "{}" + strings.Repeat("}", depth-1)),
 		}}
 		return protobufBody(t, obj)
 	}

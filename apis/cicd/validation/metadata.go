@@ -41,9 +41,9 @@ func validateMetadataBounds(meta, old *metav1.ObjectMeta, fldPath *field.Path) f
 	}
 	if d := fieldsV1Depth(meta.ManagedFields); d > maxFieldsV1Depth && d > oldDepth {
 		for i := range meta.ManagedFields {
-			if f := meta.ManagedFields[i].FieldsV1; f != nil && jsonNesting(f.Raw) > maxFieldsV1Depth {
+			if f := meta.ManagedFields[i].FieldsV1; f != nil && jsonNesting(f.GetRawBytes()) > maxFieldsV1Depth {
 				allErrs = append(allErrs, field.Invalid(fldPath.Child("managedFields").Index(i).Child("fieldsV1"),
-					fmt.Sprintf("<%d levels>", jsonNesting(f.Raw)), fmt.Sprintf("must nest at most %d levels", maxFieldsV1Depth)))
+					fmt.Sprintf("<%d levels>", jsonNesting(f.GetRawBytes())), fmt.Sprintf("must nest at most %d levels", maxFieldsV1Depth)))
 			}
 		}
 	}
@@ -55,7 +55,7 @@ func fieldsV1Depth(entries []metav1.ManagedFieldsEntry) int {
 	deepest := 0
 	for i := range entries {
 		if f := entries[i].FieldsV1; f != nil {
-			deepest = max(deepest, jsonNesting(f.Raw))
+			deepest = max(deepest, jsonNesting(f.GetRawBytes()))
 		}
 	}
 	return deepest
