@@ -179,6 +179,9 @@ func checkQuery(r *http.Request) error {
 	if err := checkStrictQuery(r.Method, q); err != nil {
 		return err
 	}
+	if err := checkSelectors(q); err != nil {
+		return err
+	}
 	for _, rv := range q["resourceVersion"] {
 		if rv == "" {
 			continue
