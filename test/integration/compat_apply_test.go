@@ -62,6 +62,17 @@ func TestCompatApplyManagerSwitchesVersion(t *testing.T) {
 			if _, err := alpha.Apply(ctx, v1alphaapply.JenkinsService("b2a", ns).WithSpec(v1alphaapply.JenkinsServiceSpec().WithInstanceAmount(5)), other); !apierrors.IsConflict(err) {
 				t.Errorf("v1alpha apply of instanceamount by another manager: %v, want a conflict", err)
 			}
+			// The owner leaves instancecpu out of its v1alpha configuration: it
+			// owned the CPU (as resources.cpu, through v1beta), so the default
+			// comes back, as it does for an applier that stays in one version.
+			noCPU, err := alpha.Apply(ctx, v1alphaapply.JenkinsService("b2a", ns).WithLabels(map[string]string{"team": "a"}).
+				WithSpec(v1alphaapply.JenkinsServiceSpec().WithInstanceAmount(2)), owner)
+			if err != nil {
+				t.Fatalf("v1alpha apply without instancecpu: %v", err)
+			}
+			if noCPU.Spec.InstanceCpu != 1 {
+				t.Errorf("after leaving instancecpu out: %s", asJSON(noCPU.Spec))
+			}
 			// Back to v1beta: the first configuration again.
 			back, err := beta.Apply(ctx, betaCfg, owner)
 			if err != nil {
@@ -100,6 +111,18 @@ func TestCompatApplyManagerSwitchesVersion(t *testing.T) {
 			}
 			if dropped.Spec.Resources.CPU.String() != "1" {
 				t.Errorf("after dropping cpu from the configuration: %s", asJSON(dropped.Spec))
+			}
+			// The same after a switch from v1alpha: instancecpu applied through
+			// v1alpha, then a v1beta configuration without resources.cpu.
+			if _, err := alpha.Apply(ctx, v1alphaapply.JenkinsService("a2b-drop", ns).WithSpec(v1alphaapply.JenkinsServiceSpec().WithInstanceAmount(3).WithInstanceCpu(3)), owner); err != nil {
+				t.Fatal(err)
+			}
+			switched, err := beta.Apply(ctx, v1betaapply.JenkinsService("a2b-drop", ns).WithSpec(v1betaapply.JenkinsServiceSpec().WithReplicas(3)), owner)
+			if err != nil {
+				t.Fatalf("v1beta apply without cpu after v1alpha: %v", err)
+			}
+			if *switched.Spec.Replicas != 3 || switched.Spec.Resources.CPU.String() != "1" {
+				t.Errorf("after leaving resources.cpu out of a v1beta apply that follows a v1alpha one: %s", asJSON(switched.Spec))
 			}
 		})
 	}

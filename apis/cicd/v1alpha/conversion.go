@@ -96,10 +96,15 @@ func Convert_v1alpha_JenkinsService_To_cicd_JenkinsService(in *JenkinsService, o
 
 // Convert_v1alpha_JenkinsServiceSpec_To_cicd_JenkinsServiceSpec converts what v1alpha
 // shows. Memory and image take the defaults; the object conversion replaces them
-// with preserved values.
+// with preserved values. instancecpu 0 is unset (defaulting sets it before any
+// request is converted; the field manager converts objects without it): the
+// CPU stays the zero Quantity, which v1beta shows as unset too.
 func Convert_v1alpha_JenkinsServiceSpec_To_cicd_JenkinsServiceSpec(in *JenkinsServiceSpec, out *cicd.JenkinsServiceSpec, _ conversion.Scope) error {
 	out.Replicas = in.InstanceAmount
-	out.Resources.CPU = *resource.NewQuantity(int64(in.InstanceCpu), resource.DecimalSI)
+	out.Resources.CPU = resource.Quantity{}
+	if in.InstanceCpu != 0 {
+		out.Resources.CPU = *resource.NewQuantity(int64(in.InstanceCpu), resource.DecimalSI)
+	}
 	out.Resources.Memory = cicd.DefaultMemory()
 	out.Image = cicd.DefaultImage
 	return nil
