@@ -108,7 +108,7 @@ func Normalize(obj runtime.Object) {
 	if !ok {
 		return
 	}
-	js.SelfLink = ""
+	js.SetSelfLink("")
 	decided := js.CreationTimestamp
 	if decided.IsZero() {
 		decided = metav1.NewTime(time.Unix(0, 0).UTC())

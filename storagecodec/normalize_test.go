@@ -24,18 +24,19 @@ func TestNormalize(t *testing.T) {
 		{"no creation time", metav1.Time{}, metav1.NewTime(time.Unix(0, 0).UTC())},
 	} {
 		js := &cicd.JenkinsService{
-			ObjectMeta: metav1.ObjectMeta{CreationTimestamp: tc.creation, SelfLink: "/apis/autobusi.group.cicd/v1alpha/namespaces/a/jenkinsservices/x"},
+			ObjectMeta: metav1.ObjectMeta{CreationTimestamp: tc.creation},
 			Status: cicd.JenkinsServiceStatus{Conditions: []metav1.Condition{
 				{Type: cicd.ConditionApproved, Status: metav1.ConditionTrue, Reason: "Approved"},
 				{Type: cicd.ConditionReady, Status: metav1.ConditionFalse, Reason: "X", LastTransitionTime: kept},
 			}},
 		}
+		js.SetSelfLink("/apis/autobusi.group.cicd/v1alpha/namespaces/a/jenkinsservices/x")
 		Normalize(js)
 		if got := js.Status.Conditions[0].LastTransitionTime; !got.Equal(&tc.want) {
 			t.Errorf("%s: Approved at %v, want %v", tc.name, got, tc.want)
 		}
-		if js.SelfLink != "" {
-			t.Errorf("%s: selfLink %q kept", tc.name, js.SelfLink)
+		if got := js.GetSelfLink(); got != "" {
+			t.Errorf("%s: selfLink %q kept", tc.name, got)
 		}
 		if got := js.Status.Conditions[1].LastTransitionTime; !got.Equal(&kept) {
 			t.Errorf("%s: a set time changed to %v", tc.name, got)
