@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/autobusi/cicd-apiserver/apis/cicd"
+	"github.com/autobusi/cicd-apiserver/apis/cicd/v1alpha"
 )
 
 // Encodings a stored value can be in, as the metric labels them.
@@ -41,7 +42,7 @@ func Wrap(c runtime.Codec, current schema.GroupVersion, encoding string) runtime
 // Decode decodes data with the wrapped codec. The GroupVersionKind it returns
 // is the stored one, before conversion to the in-memory version.
 func (c *codec) Decode(data []byte, defaults *schema.GroupVersionKind, into runtime.Object) (runtime.Object, *schema.GroupVersionKind, error) {
-	obj, gvk, err := c.Codec.Decode(data, defaults, into)
+	obj, gvk, err := c.decode(data, defaults, into)
 	if err != nil {
 		obj, gvk, err = c.decodeRepaired(data, defaults, into, obj, gvk, err)
 	}
@@ -54,6 +55,22 @@ func (c *codec) Decode(data []byte, defaults *schema.GroupVersionKind, into runt
 	}
 	decodes.WithLabelValues(gvk.Version, encoding).Inc()
 	Normalize(obj)
+	return obj, gvk, nil
+}
+
+// decode is the wrapped codec's Decode, which refuses a stored approvalstatus
+// that is none of the approval words: v1alpha's conversion passes it on for
+// validation to refuse a request, but stored it makes the object corrupt.
+func (c *codec) decode(data []byte, defaults *schema.GroupVersionKind, into runtime.Object) (runtime.Object, *schema.GroupVersionKind, error) {
+	obj, gvk, err := c.Codec.Decode(data, defaults, into)
+	if err != nil || gvk == nil || gvk.GroupVersion() != v1alpha.SchemeGroupVersion {
+		return obj, gvk, err
+	}
+	if js, ok := obj.(*cicd.JenkinsService); ok {
+		if err := v1alpha.UnsupportedApproval(js.Status.Conditions); err != nil {
+			return nil, gvk, err
+		}
+	}
 	return obj, gvk, nil
 }
 
@@ -70,7 +87,7 @@ func (c *codec) decodeRepaired(data []byte, defaults *schema.GroupVersionKind, i
 	if js, ok := into.(*cicd.JenkinsService); ok {
 		*js = cicd.JenkinsService{} // the failed decoding may have filled part of it
 	}
-	if robj, rgvk, rerr := c.Codec.Decode(repaired, defaults, into); rerr == nil {
+	if robj, rgvk, rerr := c.decode(repaired, defaults, into); rerr == nil {
 		return robj, rgvk, nil
 	}
 	return obj, gvk, err

@@ -58,16 +58,34 @@ func TestCompatValidationEveryWrite(t *testing.T) {
 		checkInvalid(t, version+" scale replicas 101", err, "spec.replicas", false)
 	}
 
-	// approvalstatus in another letter case is a client's mistake: a 4xx that
-	// names the field and the supported values.
-	a, err = alpha.Get(ctx, "v", metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
+	// An approvalstatus that is none of the words is refused where it would
+	// be applied, the approval subresource, with a 422 at status.approvalstatus
+	// that shows the value sent and the supported ones (a condition status
+	// such as True is no approval word either); the main resource and the
+	// status subresource ignore it, as they ignore the approval.
+	for _, word := range []v1alpha.ApprovalStatus{"approved", "Maybe", "True", "not sure"} {
+		a, err := alpha.Get(ctx, "v", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.Status.ApprovalStatus = word
+		_, err = alpha.UpdateApproval(ctx, "v", a, metav1.UpdateOptions{})
+		checkInvalid(t, "v1alpha approval "+string(word), err, "status.approvalstatus", true)
+		if err != nil && (!strings.Contains(err.Error(), `"`+string(word)+`"`) || !strings.Contains(err.Error(), `"Pending", "Approved", "Denied"`) ||
+			strings.Contains(err.Error(), "unsupported approvalstatus")) {
+			t.Errorf("v1alpha approval %s: %v, want the value as sent and the supported values", word, err)
+		}
+		if _, err := alpha.UpdateStatus(ctx, a, metav1.UpdateOptions{}); err != nil {
+			t.Errorf("v1alpha status write with approvalstatus %s: %v, want it ignored", word, err)
+		}
+		if _, err := alpha.Update(ctx, a, metav1.UpdateOptions{}); err != nil {
+			t.Errorf("v1alpha update with approvalstatus %s: %v, want it ignored", word, err)
+		}
 	}
-	a.Status.ApprovalStatus = "approved"
-	_, err = alpha.UpdateApproval(ctx, "v", a, metav1.UpdateOptions{})
-	if code := statusCode(err); code < 400 || code >= 500 || !strings.Contains(err.Error(), "status.approvalstatus") || !strings.Contains(err.Error(), `"Approved"`) {
-		t.Errorf("v1alpha approval with approvalstatus approved: %v (code %d), want a 4xx naming status.approvalstatus", err, code)
+	created, err := alpha.Create(ctx, &v1alpha.JenkinsService{ObjectMeta: metav1.ObjectMeta{Name: "created"},
+		Status: v1alpha.JenkinsServiceStatus{ApprovalStatus: "Maybe"}}, metav1.CreateOptions{})
+	if err != nil || created.Status.ApprovalStatus != v1alpha.ApprovalPending {
+		t.Errorf("v1alpha create with approvalstatus Maybe: %v, %+v; want it ignored (Pending)", err, created)
 	}
 
 	after, err := beta.Get(ctx, "v", metav1.GetOptions{})
