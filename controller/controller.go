@@ -263,15 +263,15 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 }
 
 // observe reads the children of js from the listers. A name that the
-// label-filtered listers lack may still be taken by an object of someone
-// else's: the metadata listers show it, and it is observed as such (its
-// metadata only), to be left alone.
+// label-filtered listers lack may still be taken: by an object of someone
+// else's, observed as such (its metadata only) to be left alone, or by one of
+// js's own that lost the label, observed as Unlabelled.
 func (c *Controller) observe(js *v1beta.JenkinsService) (Observed, error) {
 	obs := Observed{Services: map[string]*corev1.Service{}}
 	ss, err := c.ssLister.StatefulSets(js.Namespace).Get(js.Name)
 	if apierrors.IsNotFound(err) {
 		var m *metav1.ObjectMeta
-		if m, err = c.foreignNamed(c.ssNames, js, js.Name); m != nil {
+		if m, err = c.unlabelled(c.ssNames, js, "StatefulSet", js.Name, &obs); m != nil {
 			ss = &appsv1.StatefulSet{ObjectMeta: *m}
 		}
 	}
@@ -285,7 +285,7 @@ func (c *Controller) observe(js *v1beta.JenkinsService) (Observed, error) {
 		svc, err := c.svcLister.Services(js.Namespace).Get(n)
 		if apierrors.IsNotFound(err) {
 			var m *metav1.ObjectMeta
-			if m, err = c.foreignNamed(c.svcNames, js, n); m != nil {
+			if m, err = c.unlabelled(c.svcNames, js, "Service", n, &obs); m != nil {
 				svc = &corev1.Service{ObjectMeta: *m}
 			}
 		}
@@ -302,11 +302,11 @@ func (c *Controller) observe(js *v1beta.JenkinsService) (Observed, error) {
 	return obs, nil
 }
 
-// foreignNamed returns the metadata of the object named name in js's
-// namespace when it exists and is not js's; NotFound when there is none, or
-// when it is js's but not (yet, or no longer) labelled: applying it again is
-// the controller's to do.
-func (c *Controller) foreignNamed(l cache.GenericLister, js *v1beta.JenkinsService, name string) (*metav1.ObjectMeta, error) {
+// unlabelled looks up name among the objects without the controller's label.
+// One of someone else's is returned (its metadata) to be observed as foreign;
+// one of js's own is added to obs.Unlabelled and reported NotFound, as is no
+// object at all.
+func (c *Controller) unlabelled(l cache.GenericLister, js *v1beta.JenkinsService, kind, name string, obs *Observed) (*metav1.ObjectMeta, error) {
 	obj, err := l.ByNamespace(js.Namespace).Get(name)
 	if err != nil {
 		return nil, err
@@ -316,6 +316,7 @@ func (c *Controller) foreignNamed(l cache.GenericLister, js *v1beta.JenkinsServi
 		return nil, err
 	}
 	if ownedBy(m.GetOwnerReferences(), js.UID) {
+		obs.Unlabelled = append(obs.Unlabelled, Child{Kind: kind, Name: name, UID: m.GetUID()})
 		return nil, apierrors.NewNotFound(schema.GroupResource{}, name)
 	}
 	return &metav1.ObjectMeta{Name: m.GetName(), Namespace: m.GetNamespace(), UID: m.GetUID(),

@@ -625,6 +625,27 @@ func TestSync(t *testing.T) {
 			}
 		},
 	}, {
+		name: "denied: its own StatefulSet and Service that lost the label are deleted too",
+		js:   jenkins("ci", 1, metav1.ConditionFalse),
+		before: func(t *testing.T, f *fixture) {
+			owner := []metav1.OwnerReference{{APIVersion: "autobusi.group.cicd/v1beta", Kind: "JenkinsService", Name: "ci", UID: "uid-ci", Controller: ptr.To(true)}}
+			ss := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "ci", Namespace: ns, UID: "uid-ss", OwnerReferences: owner}}
+			if _, err := f.kube.AppsV1().StatefulSets(ns).Create(context.Background(), ss, metav1.CreateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "ci-headless", Namespace: ns, UID: "uid-svc", Labels: map[string]string{"app": "x"}, OwnerReferences: owner}}
+			if _, err := f.kube.CoreV1().Services(ns).Create(context.Background(), svc, metav1.CreateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			f.refresh()
+		},
+		writes: []string{"delete statefulsets ci", "delete services ci-headless", "update jenkinsservices/status ci"},
+		check: func(t *testing.T, f *fixture) {
+			if r := ready(f.js("ci")); r.Reason != ReasonDenied {
+				t.Errorf("Ready = %+v, want Denied", r)
+			}
+		},
+	}, {
 		name: "approved: no reads from the API server beyond the listers",
 		js:   jenkins("ci", 1, metav1.ConditionTrue),
 		before: func(t *testing.T, f *fixture) {

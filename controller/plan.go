@@ -61,6 +61,10 @@ type Observed struct {
 	Services map[string]*corev1.Service
 	// Pods carrying the JenkinsService's selector labels.
 	Pods []*corev1.Pod
+	// Unlabelled are the JenkinsService's own children that have lost the
+	// controller's label (only the metadata informers show them): applied
+	// again when approved, deleted when not.
+	Unlabelled []Child
 }
 
 // Child names an existing object the controller deletes.
@@ -122,6 +126,7 @@ func Reconcile(js *v1beta.JenkinsService, obs Observed, homeSize resource.Quanti
 				p.Delete = append(p.Delete, Child{Kind: "Service", Name: svc.Name, UID: svc.UID})
 			}
 		}
+		p.Delete = append(p.Delete, obs.Unlabelled...)
 	}
 	p.Problem = problem
 	p.Status = statusOf(js, a, obs.Pods, reason, problem)
