@@ -3,11 +3,14 @@ package storagecodec
 import (
 	"bytes"
 	"io"
+	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/autobusi/cicd-apiserver/apis/cicd"
+	"github.com/autobusi/cicd-apiserver/apis/cicd/v1alpha"
 )
 
 // Encodings a stored value can be in, as the metric labels them.
@@ -39,7 +42,10 @@ func Wrap(c runtime.Codec, current schema.GroupVersion, encoding string) runtime
 // Decode decodes data with the wrapped codec. The GroupVersionKind it returns
 // is the stored one, before conversion to the in-memory version.
 func (c *codec) Decode(data []byte, defaults *schema.GroupVersionKind, into runtime.Object) (runtime.Object, *schema.GroupVersionKind, error) {
-	obj, gvk, err := c.Codec.Decode(data, defaults, into)
+	obj, gvk, err := c.decode(data, defaults, into)
+	if err != nil {
+		obj, gvk, err = c.decodeRepaired(data, defaults, into, obj, gvk, err)
+	}
 	if err != nil || gvk == nil {
 		return obj, gvk, err
 	}
@@ -50,6 +56,41 @@ func (c *codec) Decode(data []byte, defaults *schema.GroupVersionKind, into runt
 	decodes.WithLabelValues(gvk.Version, encoding).Inc()
 	Normalize(obj)
 	return obj, gvk, nil
+}
+
+// decode is the wrapped codec's Decode, which refuses a stored approvalstatus
+// that is none of the approval words: v1alpha's conversion passes it on for
+// validation to refuse a request, but stored it makes the object corrupt.
+func (c *codec) decode(data []byte, defaults *schema.GroupVersionKind, into runtime.Object) (runtime.Object, *schema.GroupVersionKind, error) {
+	obj, gvk, err := c.Codec.Decode(data, defaults, into)
+	if err != nil || gvk == nil || gvk.GroupVersion() != v1alpha.SchemeGroupVersion {
+		return obj, gvk, err
+	}
+	if js, ok := obj.(*cicd.JenkinsService); ok {
+		if err := v1alpha.UnsupportedApproval(js.Status.Conditions); err != nil {
+			return nil, gvk, err
+		}
+	}
+	return obj, gvk, nil
+}
+
+// decodeRepaired decodes the original server's value data again once
+// repairLegacyJSON has spelled its approvalstatus as this API reads it; it
+// returns the first decoding's results when there is nothing to repair or the
+// repaired value fails too.
+func (c *codec) decodeRepaired(data []byte, defaults *schema.GroupVersionKind, into runtime.Object,
+	obj runtime.Object, gvk *schema.GroupVersionKind, err error) (runtime.Object, *schema.GroupVersionKind, error) {
+	repaired, ok := repairLegacyJSON(data)
+	if !ok {
+		return obj, gvk, err
+	}
+	if js, ok := into.(*cicd.JenkinsService); ok {
+		*js = cicd.JenkinsService{} // the failed decoding may have filled part of it
+	}
+	if robj, rgvk, rerr := c.decode(repaired, defaults, into); rerr == nil {
+		return robj, rgvk, nil
+	}
+	return obj, gvk, err
 }
 
 // Encode is the wrapped codec's.
@@ -74,16 +115,24 @@ func EncodingOf(data []byte) string {
 // current version. The original server's approvalstatus becomes an Approved
 // condition without a transition time; its time is the object's creation, the
 // last moment known to be no later than the decision, so that a read-modify-
-// write of the object passes the condition validation. Other objects are left
-// as they are.
+// write of the object passes the condition validation. An object stored
+// without a creation time (the serializer writes it as null) gets the Unix
+// epoch, which is no later than anything. A selfLink the original server
+// stored is dropped: Kubernetes no longer sets it, and a write would drop it.
+// Other objects are left as they are.
 func Normalize(obj runtime.Object) {
 	js, ok := obj.(*cicd.JenkinsService)
 	if !ok {
 		return
 	}
+	js.SetSelfLink("")
+	decided := js.CreationTimestamp
+	if decided.IsZero() {
+		decided = metav1.NewTime(time.Unix(0, 0).UTC())
+	}
 	for i := range js.Status.Conditions {
 		if c := &js.Status.Conditions[i]; c.LastTransitionTime.IsZero() {
-			c.LastTransitionTime = js.CreationTimestamp
+			c.LastTransitionTime = decided
 		}
 	}
 }

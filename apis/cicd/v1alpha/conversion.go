@@ -96,10 +96,15 @@ func Convert_v1alpha_JenkinsService_To_cicd_JenkinsService(in *JenkinsService, o
 
 // Convert_v1alpha_JenkinsServiceSpec_To_cicd_JenkinsServiceSpec converts what v1alpha
 // shows. Memory and image take the defaults; the object conversion replaces them
-// with preserved values.
+// with preserved values. instancecpu 0 is unset (defaulting sets it before any
+// request is converted; the field manager converts objects without it): the
+// CPU stays the zero Quantity, which v1beta shows as unset too.
 func Convert_v1alpha_JenkinsServiceSpec_To_cicd_JenkinsServiceSpec(in *JenkinsServiceSpec, out *cicd.JenkinsServiceSpec, _ conversion.Scope) error {
 	out.Replicas = in.InstanceAmount
-	out.Resources.CPU = *resource.NewQuantity(int64(in.InstanceCpu), resource.DecimalSI)
+	out.Resources.CPU = resource.Quantity{}
+	if in.InstanceCpu != 0 {
+		out.Resources.CPU = *resource.NewQuantity(int64(in.InstanceCpu), resource.DecimalSI)
+	}
 	out.Resources.Memory = cicd.DefaultMemory()
 	out.Image = cicd.DefaultImage
 	return nil
@@ -108,10 +113,7 @@ func Convert_v1alpha_JenkinsServiceSpec_To_cicd_JenkinsServiceSpec(in *JenkinsSe
 // Convert_v1alpha_JenkinsServiceStatus_To_cicd_JenkinsServiceStatus maps approvalstatus
 // to the Approved condition.
 func Convert_v1alpha_JenkinsServiceStatus_To_cicd_JenkinsServiceStatus(in *JenkinsServiceStatus, out *cicd.JenkinsServiceStatus, s conversion.Scope) error {
-	want, err := conditionStatusOf(in.ApprovalStatus)
-	if err != nil {
-		return err
-	}
+	want := requestedStatus(in.ApprovalStatus)
 	out.ObservedGeneration = 0
 	out.Conditions = nil
 	if want != metav1.ConditionUnknown {
@@ -208,9 +210,7 @@ func restoreStatus(in *JenkinsServiceStatus, p *preservedStatus, out *cicd.Jenki
 			conditions = append(conditions, *c.DeepCopy())
 		}
 		if ApprovalOf(conditions) != normalApproval(in.ApprovalStatus) {
-			// conditionStatusOf cannot fail here: the status conversion accepted the value.
-			want, _ := conditionStatusOf(in.ApprovalStatus)
-			conditions = setCondition(conditions, approvedCondition(want, in.ApprovalStatus))
+			conditions = setCondition(conditions, approvedCondition(requestedStatus(in.ApprovalStatus), in.ApprovalStatus))
 		}
 		out.Conditions = conditions
 	}
@@ -228,10 +228,14 @@ func restoreStatus(in *JenkinsServiceStatus, p *preservedStatus, out *cicd.Jenki
 // approvedCondition is the Approved condition a v1alpha client sets. The time is
 // left zero: the server stamps it when it stores a changed condition.
 func approvedCondition(status metav1.ConditionStatus, a ApprovalStatus) metav1.Condition {
+	reason := string(normalApproval(a))
+	if _, unsupported := unsupportedValue(status); unsupported {
+		reason = "Unsupported" // validation names the value; a reason must be a word
+	}
 	return metav1.Condition{
 		Type:    cicd.ConditionApproved,
 		Status:  status,
-		Reason:  string(normalApproval(a)),
+		Reason:  reason,
 		Message: "set through " + SchemeGroupVersion.String() + " approvalstatus",
 	}
 }

@@ -175,9 +175,11 @@ func TestConversionTable(t *testing.T) {
 		if len(got.Status.Conditions) != 0 {
 			t.Errorf("approvalstatus Pending gives conditions %+v, want none", got.Status.Conditions)
 		}
-		err := receiveErr([]byte(`{"apiVersion":"autobusi.group.cicd/v1alpha","kind":"JenkinsService","metadata":{"name":"x"},"status":{"approvalstatus":"Maybe"}}`))
-		if err == nil || !strings.Contains(err.Error(), "approvalstatus") {
-			t.Errorf("approvalstatus Maybe: got error %v, want one naming status.approvalstatus", err)
+		// An unsupported value converts (validation refuses it with a 422 where
+		// it is applied) to a condition no validation accepts and storage refuses.
+		got = receive(t, []byte(`{"apiVersion":"autobusi.group.cicd/v1alpha","kind":"JenkinsService","metadata":{"name":"x"},"status":{"approvalstatus":"Maybe"}}`))
+		if err := v1alpha.UnsupportedApproval(got.Status.Conditions); err == nil || !strings.Contains(err.Error(), `status.approvalstatus: Unsupported value: "Maybe"`) {
+			t.Errorf("approvalstatus Maybe: conditions %+v, UnsupportedApproval %v", got.Status.Conditions, err)
 		}
 	})
 	t.Run("other conditions and observedGeneration are not in v1alpha", func(t *testing.T) {

@@ -102,6 +102,9 @@ func approvalValue(v interface{}) interface{} {
 	default:
 		return v
 	}
+	if raw, ok := unsupportedValue(s); ok {
+		return raw
+	}
 	for _, a := range approvals {
 		if a.status == s {
 			return string(a.approval)

@@ -37,12 +37,23 @@ func Convert_v1beta_JenkinsServiceResources_To_cicd_JenkinsServiceResources(in *
 	return nil
 }
 
-// Convert_cicd_JenkinsServiceResources_To_v1beta_JenkinsServiceResources always sets
-// both quantities.
+// Convert_cicd_JenkinsServiceResources_To_v1beta_JenkinsServiceResources sets both
+// quantities, but leaves unset (nil) one that was never set: the zero Quantity,
+// which has no format. A stored or defaulted object has both; only the field
+// manager converts objects with fields left out, and it must see them left out
+// in every version (an applier that switched versions and left the field out).
 func Convert_cicd_JenkinsServiceResources_To_v1beta_JenkinsServiceResources(in *cicd.JenkinsServiceResources, out *JenkinsServiceResources, _ conversion.Scope) error {
-	cpu, memory := in.CPU.DeepCopy(), in.Memory.DeepCopy()
-	out.CPU, out.Memory = &cpu, &memory
+	out.CPU, out.Memory = quantityOrNil(in.CPU), quantityOrNil(in.Memory)
 	return nil
+}
+
+// quantityOrNil is a copy of q, or nil for the zero Quantity (never set).
+func quantityOrNil(q resource.Quantity) *resource.Quantity {
+	if q.Format == "" && q.IsZero() {
+		return nil
+	}
+	c := q.DeepCopy()
+	return &c
 }
 
 func quantityOrZero(q *resource.Quantity) resource.Quantity {
