@@ -18,7 +18,8 @@ import (
 // panic, unbounded work, a refused request that changed something): each test
 // here failed before its fix.
 
-// doAccept is rawClient.tryDo with an Accept header of the caller's.
+// doAccept sends a request with the caller's Accept header; a transport error
+// (a reset, no answer) is returned, not fatal, so every case is tried.
 func (r *rawClient) doAccept(method, path, contentType, accept string, body []byte) (rawResponse, time.Duration, error) {
 	req, err := http.NewRequest(method, shared.URL()+path, bytes.NewReader(body))
 	if err != nil {

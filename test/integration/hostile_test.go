@@ -3,7 +3,6 @@ package integration
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -33,22 +32,7 @@ type hostileCase struct {
 // tryDo is rawClient.do that reports a transport error (a reset, no answer)
 // as a failed answer instead of ending the test, so every case is tried.
 func (r *rawClient) tryDo(method, path, contentType string, body []byte) (rawResponse, time.Duration, error) {
-	req, err := http.NewRequest(method, shared.URL()+path, bytes.NewReader(body))
-	if err != nil {
-		return rawResponse{}, 0, err
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	req.Header.Set("Accept", contentJSON)
-	start := time.Now()
-	resp, err := r.c.Do(req)
-	if err != nil {
-		return rawResponse{}, time.Since(start), err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return rawResponse{code: resp.StatusCode, contentType: resp.Header.Get("Content-Type"), body: b}, time.Since(start), err
+	return r.doAccept(method, path, contentType, contentJSON, body)
 }
 
 // maxHostileTime is what one hostile request may take; the deep merge patch
