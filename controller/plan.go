@@ -118,18 +118,18 @@ func Reconcile(js *v1beta.JenkinsService, obs Observed, homeSize resource.Quanti
 	}
 	if a != approved {
 		// Nothing runs: remove what the controller made (the claims stay).
-		if ss := obs.StatefulSet; ss != nil && ownedBy(ss.OwnerReferences, js.UID) {
+		if ss := obs.StatefulSet; ss != nil && controls(js, ss) {
 			p.Delete = append(p.Delete, Child{Kind: "StatefulSet", Name: ss.Name, UID: ss.UID})
 		}
 		for _, name := range []string{js.Name, headlessName(js.Name)} {
-			if svc := obs.Services[name]; svc != nil && ownedBy(svc.OwnerReferences, js.UID) {
+			if svc := obs.Services[name]; svc != nil && controls(js, svc) {
 				p.Delete = append(p.Delete, Child{Kind: "Service", Name: svc.Name, UID: svc.UID})
 			}
 		}
 		p.Delete = append(p.Delete, obs.Unlabelled...)
 	}
 	p.Problem = problem
-	p.Status = statusOf(js, a, obs.Pods, reason, problem)
+	p.Status = statusOf(js, a, instancePods(js, obs), reason, problem)
 	return p
 }
 
@@ -148,11 +148,11 @@ func nameProblem(name string) string {
 // foreign says which child exists under the controller's name without being
 // the JenkinsService's: the controller leaves those alone.
 func foreign(js *v1beta.JenkinsService, obs Observed) string {
-	if ss := obs.StatefulSet; ss != nil && !ownedBy(ss.OwnerReferences, js.UID) {
+	if ss := obs.StatefulSet; ss != nil && !controls(js, ss) {
 		return fmt.Sprintf("StatefulSet %s exists and is not controlled by this JenkinsService", ss.Name)
 	}
 	for _, name := range []string{js.Name, headlessName(js.Name)} {
-		if svc := obs.Services[name]; svc != nil && !ownedBy(svc.OwnerReferences, js.UID) {
+		if svc := obs.Services[name]; svc != nil && !controls(js, svc) {
 			return fmt.Sprintf("Service %s exists and is not controlled by this JenkinsService", name)
 		}
 	}
@@ -218,9 +218,11 @@ func statusOf(js *v1beta.JenkinsService, a approval, pods []*corev1.Pod, reason,
 	st.Instances = instancesOf(js, pods)
 	s := specOf(js)
 
+	// Only the instances the spec asks for count: one being scaled away is
+	// listed while it terminates, but neither runs nor is missing.
 	var running int32
 	for _, in := range st.Instances {
-		if in.Running {
+		if ord, _ := ordinal(js.Name, in.Name); in.Running && ord < int(s.replicas) {
 			running++
 		}
 	}
@@ -235,7 +237,7 @@ func statusOf(js *v1beta.JenkinsService, a approval, pods []*corev1.Pod, reason,
 		ready.Reason, ready.Message = ReasonDenied, "approval denied; nothing runs, the instances' volumes are kept"
 	case s.replicas == 0:
 		ready.Reason, ready.Message = ReasonScaledToZero, "scaled to zero; the instances' volumes are kept"
-	case running == s.replicas && int32(len(st.Instances)) == s.replicas:
+	case running == s.replicas:
 		ready.Status, ready.Reason, ready.Message = metav1.ConditionTrue, ReasonRunning, progress
 	default:
 		ready.Reason, ready.Message = ReasonProvisioning, progress
