@@ -129,7 +129,8 @@ func Reconcile(js *v1beta.JenkinsService, obs Observed, homeSize resource.Quanti
 		p.Delete = append(p.Delete, obs.Unlabelled...)
 	}
 	p.Problem = problem
-	p.Status = statusOf(js, a, instancePods(js, obs), reason, problem)
+	pods := instancePods(js, obs)
+	p.Status = statusOf(js, a, pods, reason, problem, rollout(js, obs.StatefulSet, p.StatefulSet != nil, pods))
 	return p
 }
 
@@ -212,7 +213,7 @@ func serviceDiffers(desired *corev1ac.ServiceApplyConfiguration, svc *corev1.Ser
 // statusOf is the status the JenkinsService should show: its own status with
 // the instances, the observed generation and the Ready condition set. The
 // Approved condition and any other condition stay as they are.
-func statusOf(js *v1beta.JenkinsService, a approval, pods []*corev1.Pod, reason, problem string) v1beta.JenkinsServiceStatus {
+func statusOf(js *v1beta.JenkinsService, a approval, pods []*corev1.Pod, reason, problem, updating string) v1beta.JenkinsServiceStatus {
 	st := *js.Status.DeepCopy()
 	st.ObservedGeneration = js.Generation
 	st.Instances = instancesOf(js, pods)
@@ -237,6 +238,8 @@ func statusOf(js *v1beta.JenkinsService, a approval, pods []*corev1.Pod, reason,
 		ready.Reason, ready.Message = ReasonDenied, "approval denied; nothing runs, the instances' volumes are kept"
 	case s.replicas == 0:
 		ready.Reason, ready.Message = ReasonScaledToZero, "scaled to zero; the instances' volumes are kept"
+	case running == s.replicas && updating != "":
+		ready.Reason, ready.Message = ReasonUpdating, progress+"; "+updating
 	case running == s.replicas:
 		ready.Status, ready.Reason, ready.Message = metav1.ConditionTrue, ReasonRunning, progress
 	default:

@@ -6,7 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
@@ -129,5 +131,123 @@ func TestScaleDownReady(t *testing.T) {
 	}
 	if got, want := fmt.Sprint(instances(js)), "[ci-0/1500m/true ci-1/1500m/true ci-2/1500m/false]"; got != want {
 		t.Errorf("instances = %s, want %s", got, want)
+	}
+}
+
+// TestReadyWaitsForTheRollout: after a spec change, Ready is not True while
+// instances still run the former revision, though they are ready.
+func TestReadyWaitsForTheRollout(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, jenkins("ci", 2, metav1.ConditionTrue))
+	f.converge("ci")
+	revision := func(rev string, gen int64) {
+		t.Helper()
+		ss := f.statefulSet("ci")
+		ss.Generation = gen
+		ss.Status = appsv1.StatefulSetStatus{ObservedGeneration: gen, UpdateRevision: rev, CurrentRevision: rev}
+		if _, err := f.kube.AppsV1().StatefulSets(ns).UpdateStatus(ctx, ss, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setPods := func(rev string) {
+		t.Helper()
+		for i := range 2 {
+			p := pod("ci", i, true)
+			p.Labels[appsv1.ControllerRevisionHashLabelKey] = rev
+			if _, err := f.kube.CoreV1().Pods(ns).Update(ctx, p, metav1.UpdateOptions{}); apierrors.IsNotFound(err) {
+				_, err = f.kube.CoreV1().Pods(ns).Create(ctx, p, metav1.CreateOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	revision("r1", 1)
+	setPods("r1")
+	f.refresh()
+	f.converge("ci")
+	if r := ready(f.js("ci")); r.Status != metav1.ConditionTrue || r.Message != "2 of 2 instances running" {
+		t.Fatalf("Ready = %+v, want True 2 of 2 instances running", r)
+	}
+
+	// The image changes: the sync that applies the template does not call
+	// the old instances Ready at the new generation.
+	updateSpec(t, f, "ci", func(js *v1beta.JenkinsService) { js.Spec.Image = "jenkins/jenkins:2.500-lts" })
+	f.sync("ci")
+	js := f.js("ci")
+	if r := ready(js); r.Status != metav1.ConditionFalse || r.Reason != ReasonUpdating || js.Status.ObservedGeneration != 2 {
+		t.Errorf("Ready while applying = %+v (observedGeneration %d), want False Updating", r, js.Status.ObservedGeneration)
+	}
+	// The StatefulSet controller has the new revision; the Pods are the old one.
+	revision("r2", 2)
+	f.refresh()
+	f.converge("ci")
+	if r := ready(f.js("ci")); r.Status != metav1.ConditionFalse || r.Reason != ReasonUpdating ||
+		r.Message != "2 of 2 instances running; 0 of 2 instances updated" {
+		t.Errorf("Ready with old Pods = %+v, want False Updating 2 of 2 instances running; 0 of 2 instances updated", r)
+	}
+	setPods("r2")
+	f.refresh()
+	f.converge("ci")
+	if r := ready(f.js("ci")); r.Status != metav1.ConditionTrue || r.Message != "2 of 2 instances running" {
+		t.Errorf("Ready rolled out = %+v, want True 2 of 2 instances running", r)
+	}
+}
+
+// TestStatusWrittenByOthers: instances and Ready written by someone else are
+// put back at the next sync; their other conditions stay, and the Ready
+// condition's lastTransitionTime moves only with its status.
+func TestStatusWrittenByOthers(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, jenkins("ci", 1, metav1.ConditionTrue))
+	f.converge("ci")
+	if _, err := f.kube.CoreV1().Pods(ns).Create(ctx, pod("ci", 0, false), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f.refresh()
+	f.converge("ci")
+	before := ready(f.js("ci"))
+	if before.Status != metav1.ConditionFalse || before.Reason != ReasonProvisioning {
+		t.Fatalf("Ready = %+v, want False Provisioning", before)
+	}
+
+	// Someone else: a wrong instance list, a Ready reason of theirs and a
+	// condition of their own.
+	js := f.js("ci")
+	js.Status.Instances = []v1beta.JenkinsServerInstance{{Name: "ci-9", Running: true}}
+	for i := range js.Status.Conditions {
+		if js.Status.Conditions[i].Type == "Ready" {
+			js.Status.Conditions[i].Reason, js.Status.Conditions[i].Message = "Theirs", "theirs"
+		}
+	}
+	js.Status.Conditions = append(js.Status.Conditions, metav1.Condition{
+		Type: "Backup", Status: metav1.ConditionTrue, Reason: "Done", LastTransitionTime: metav1.Now(),
+	})
+	if _, err := f.cicd.CicdV1beta().JenkinsServices(ns).UpdateStatus(ctx, js, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f.refresh()
+	if got := fmt.Sprint(describe(f.sync("ci"))); got != "[update jenkinsservices/status ci]" {
+		t.Errorf("writes = %s, want the status put back", got)
+	}
+	js = f.js("ci")
+	if got := fmt.Sprint(instances(js)); got != "[ci-0/1500m/false]" {
+		t.Errorf("instances = %s, want [ci-0/1500m/false]", got)
+	}
+	after := ready(js)
+	if after.Reason != ReasonProvisioning || !after.LastTransitionTime.Equal(&before.LastTransitionTime) {
+		t.Errorf("Ready = %+v, want Provisioning with lastTransitionTime %v", after, before.LastTransitionTime)
+	}
+	var backup bool
+	for _, c := range js.Status.Conditions {
+		backup = backup || c.Type == "Backup"
+	}
+	if !backup {
+		t.Errorf("the Backup condition of someone else was dropped: %+v", js.Status.Conditions)
+	}
+	if w := f.sync("ci"); len(w) != 0 {
+		t.Errorf("writes in the steady state after: %v", describe(w))
 	}
 }
