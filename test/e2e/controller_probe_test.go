@@ -1,0 +1,149 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
+
+	"github.com/autobusi/cicd-apiserver/apis/cicd/v1beta"
+)
+
+// TestControllerOtherActors: what other actors do to an approved
+// JenkinsService's children, against the real StatefulSet controller and
+// server-side apply: a rollout ends Ready only once every instance runs the new
+// revision; a removed ownerReference, a changed Service type and a deleted
+// Service are put back; then nothing is written.
+func TestControllerOtherActors(t *testing.T) {
+	ctx := testContext(t, 5*time.Minute)
+	ns := testNamespace(t)
+	procs := startControllers(t, ctx)
+	leader(t, ctx, procs, 30*time.Second)
+	beta := env.js.CicdV1beta().JenkinsServices(ns)
+	sts := env.kube.AppsV1().StatefulSets(ns)
+	svcs := env.kube.CoreV1().Services(ns)
+	k := func(args ...string) string {
+		t.Helper()
+		out, err := kubectl(ctx, env.admin, append(args, "-n", ns)...)
+		if err != nil {
+			t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return out
+	}
+	getJS := func() *v1beta.JenkinsService {
+		t.Helper()
+		js, err := beta.Get(ctx, "ot", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return js
+	}
+	// rolledOut: Ready=True at the JenkinsService's generation, and the
+	// StatefulSet controller agrees that every Pod runs the update revision.
+	rolledOut := func() (bool, string) {
+		js := getJS()
+		ss, err := sts.Get(ctx, "ot", metav1.GetOptions{})
+		if err != nil {
+			return false, err.Error()
+		}
+		st := ss.Status
+		c := readyCondition(js)
+		ok := c.Status == metav1.ConditionTrue && js.Status.ObservedGeneration == js.Generation &&
+			st.ObservedGeneration == ss.Generation && st.UpdatedReplicas == *ss.Spec.Replicas && st.ReadyReplicas == *ss.Spec.Replicas
+		return ok, fmt.Sprintf("Ready %+v; StatefulSet status %+v", c, st)
+	}
+
+	if _, err := beta.Create(ctx, jenkinsService(ns, "ot", 2), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	setApproval(t, ctx, ns, "ot", metav1.ConditionTrue, "ApprovedByE2E")
+	kubeletCtx, stopKubelet := context.WithCancel(ctx)
+	kubeletDone := make(chan struct{})
+	go func() { defer close(kubeletDone); runKubelet(kubeletCtx, ns) }()
+	t.Cleanup(func() { stopKubelet(); <-kubeletDone })
+	eventually(t, ctx, time.Minute, "Ready=True, 2 instances rolled out", rolledOut)
+
+	// A rollout: Ready=False Updating while old instances run, True when done.
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		js := getJS()
+		js.Spec.Image = "jenkins/jenkins:2.500-lts"
+		_, err := beta.Update(ctx, js, metav1.UpdateOptions{})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, ctx, 2*time.Minute, "the image rolled out, then Ready=True", rolledOut)
+	events := k("get", "events", "--field-selector", "involvedObject.name=ot", "-o", "jsonpath={range .items[*]}{.reason} {.message}{\"\\n\"}{end}")
+	if !strings.Contains(events, "Updating Ready=False: 2 of 2 instances running; ") {
+		t.Errorf("no Updating Event during the rollout:\n%s", events)
+	}
+	t.Logf("Events of ot:\n%s", events)
+
+	// The ownerReference removed by hand: adopted again.
+	k("patch", "statefulset", "ot", "--type=json", "-p", `[{"op":"remove","path":"/metadata/ownerReferences"}]`)
+	eventually(t, ctx, time.Minute, "the StatefulSet's ownerReference put back", func() (bool, string) {
+		ss, err := sts.Get(ctx, "ot", metav1.GetOptions{})
+		if err != nil {
+			return false, err.Error()
+		}
+		ref := metav1.GetControllerOf(ss)
+		return ref != nil && ref.Kind == "JenkinsService" && ref.Name == "ot", fmt.Sprintf("%+v", ss.OwnerReferences)
+	})
+
+	// The Service made a NodePort by hand: a ClusterIP Service again.
+	k("patch", "service", "ot", "--type=merge", "-p", `{"spec":{"type":"NodePort"}}`)
+	eventually(t, ctx, time.Minute, "Service ot a ClusterIP Service again", func() (bool, string) {
+		svc, err := svcs.Get(ctx, "ot", metav1.GetOptions{})
+		if err != nil {
+			return false, err.Error()
+		}
+		return svc.Spec.Type == corev1.ServiceTypeClusterIP && svc.Spec.Ports[0].NodePort == 0, fmt.Sprintf("%s %+v", svc.Spec.Type, svc.Spec.Ports)
+	})
+
+	// The headless Service deleted: made again.
+	old, err := svcs.Get(ctx, "ot-headless", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k("delete", "service", "ot-headless")
+	eventually(t, ctx, time.Minute, "Service ot-headless made again", func() (bool, string) {
+		svc, err := svcs.Get(ctx, "ot-headless", metav1.GetOptions{})
+		if err != nil {
+			return false, err.Error()
+		}
+		return svc.UID != old.UID && svc.Spec.ClusterIP == corev1.ClusterIPNone, string(svc.UID)
+	})
+
+	// Settled: 10 s without a write.
+	eventually(t, ctx, time.Minute, "settled", rolledOut)
+	rvs := func() string {
+		ss, err1 := sts.Get(ctx, "ot", metav1.GetOptions{})
+		a, err2 := svcs.Get(ctx, "ot", metav1.GetOptions{})
+		h, err3 := svcs.Get(ctx, "ot-headless", metav1.GetOptions{})
+		js, err4 := beta.Get(ctx, "ot", metav1.GetOptions{})
+		if err1 != nil || err2 != nil || err3 != nil || err4 != nil {
+			t.Fatalf("reading the objects: %v %v %v %v", err1, err2, err3, err4)
+		}
+		return fmt.Sprintf("statefulset %s service %s headless %s js %s", ss.ResourceVersion, a.ResourceVersion, h.ResourceVersion, js.ResourceVersion)
+	}
+	next := leader(t, ctx, procs, 5*time.Second)
+	applies := func() string {
+		return next.metric(`cicd_controller_writes_total{kind="StatefulSet",verb="apply"}`) + " " +
+			next.metric(`cicd_controller_writes_total{kind="JenkinsService",verb="updateStatus"}`)
+	}
+	before, beforeWrites := rvs(), applies()
+	time.Sleep(10 * time.Second)
+	if after := rvs(); after != before {
+		t.Errorf("resourceVersions changed in a steady state:\n  before %s\n  after  %s", before, after)
+	}
+	if after := applies(); after != beforeWrites {
+		t.Errorf("the controller wrote in a steady state: %s, then %s", beforeWrites, after)
+	}
+}
