@@ -110,7 +110,7 @@ func New(kube kubernetes.Interface, cicdClient versioned.Interface, inf Informer
 		inf cache.SharedIndexInformer
 		on  func(any)
 	}{
-		"StatefulSet": {inf.StatefulSets.Informer(), c.enqueueOwner}, "Service": {inf.Services.Informer(), c.enqueueOwner},
+		"StatefulSet": {inf.StatefulSets.Informer(), c.enqueueOwner}, "Service": {inf.Services.Informer(), c.enqueueService},
 		"Pod":                  {inf.Pods.Informer(), c.enqueueOwner},
 		"StatefulSet metadata": {inf.StatefulSetNames.Informer(), c.enqueueNamed(false)},
 		"Service metadata":     {inf.ServiceNames.Informer(), c.enqueueNamed(true)},

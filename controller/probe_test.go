@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"testing"
 
@@ -10,8 +11,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/cache"
 	"k8s.io/utils/ptr"
 
+	"github.com/autobusi/cicd-apiserver/apis/cicd"
 	"github.com/autobusi/cicd-apiserver/apis/cicd/v1beta"
 )
 
@@ -249,5 +252,24 @@ func TestStatusWrittenByOthers(t *testing.T) {
 	}
 	if w := f.sync("ci"); len(w) != 0 {
 		t.Errorf("writes in the steady state after: %v", describe(w))
+	}
+}
+
+// TestEnqueueService: the controller's own Service, coming or going, enqueues
+// its JenkinsService and the one whose child's name it has (JenkinsService
+// ci-headless waits in Conflict for the headless Service of ci to go).
+func TestEnqueueService(t *testing.T) {
+	f := newFixture(t, nil)
+	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "ci-headless", Namespace: ns, Labels: cicd.InstanceLabels("ci")}}
+	f.c.enqueueService(cache.DeletedFinalStateUnknown{Key: ns + "/ci-headless", Obj: svc})
+	var got []string
+	for f.c.queue.Len() > 0 {
+		k, _ := f.c.queue.Get()
+		got = append(got, k)
+		f.c.queue.Done(k)
+	}
+	sort.Strings(got)
+	if want := []string{ns + "/ci", ns + "/ci-headless"}; strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("enqueued %v, want %v", got, want)
 	}
 }

@@ -20,7 +20,8 @@ import (
 // JenkinsService's children, against the real StatefulSet controller and
 // server-side apply: a rollout ends Ready only once every instance runs the new
 // revision; a removed ownerReference, a changed Service type and a deleted
-// Service are put back; then nothing is written.
+// Service are put back; then nothing is written; a name one JenkinsService's
+// child frees is taken up by the JenkinsService that waited for it.
 func TestControllerOtherActors(t *testing.T) {
 	ctx := testContext(t, 5*time.Minute)
 	ns := testNamespace(t)
@@ -146,4 +147,35 @@ func TestControllerOtherActors(t *testing.T) {
 	if after := applies(); after != beforeWrites {
 		t.Errorf("the controller wrote in a steady state: %s, then %s", beforeWrites, after)
 	}
+
+	// JenkinsService ot-headless needs the name of ot's headless Service for
+	// its ClusterIP Service: Conflict, then it runs once ot and its children go.
+	if _, err := beta.Create(ctx, jenkinsService(ns, "ot-headless", 1), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	setApproval(t, ctx, ns, "ot-headless", metav1.ConditionTrue, "ApprovedByE2E")
+	readyOf := func(name string) (metav1.Condition, string) {
+		js, err := beta.Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return metav1.Condition{}, err.Error()
+		}
+		c := readyCondition(js)
+		return c, fmt.Sprintf("%+v", c)
+	}
+	eventually(t, ctx, time.Minute, "ot-headless in Conflict over Service ot-headless", func() (bool, string) {
+		c, s := readyOf("ot-headless")
+		return c.Reason == "Conflict" && strings.Contains(c.Message, "Service ot-headless"), s
+	})
+	if err := beta.Delete(ctx, "ot", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, ctx, 2*time.Minute, "ot-headless runs once the name is free", func() (bool, string) {
+		c, s := readyOf("ot-headless")
+		svc, err := svcs.Get(ctx, "ot-headless", metav1.GetOptions{})
+		if err != nil {
+			return false, s + " " + err.Error()
+		}
+		ref := metav1.GetControllerOf(svc)
+		return c.Status == metav1.ConditionTrue && ref != nil && ref.Name == "ot-headless", fmt.Sprintf("%s; Service ot-headless controlled by %+v", s, ref)
+	})
 }
