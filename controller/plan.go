@@ -130,7 +130,10 @@ func Reconcile(js *v1beta.JenkinsService, obs Observed, homeSize resource.Quanti
 	}
 	p.Problem = problem
 	pods := instancePods(js, obs)
-	p.Status = statusOf(js, a, pods, reason, problem, rollout(js, obs.StatefulSet, p.StatefulSet != nil, pods))
+	// Applying a spec not yet observed: the observed StatefulSet runs the
+	// former one. (Putting back a hand edit is not a new spec.)
+	applying := p.StatefulSet != nil && js.Status.ObservedGeneration != js.Generation
+	p.Status = statusOf(js, a, pods, reason, problem, rollout(js, obs.StatefulSet, applying, pods))
 	return p
 }
 

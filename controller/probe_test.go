@@ -273,3 +273,32 @@ func TestEnqueueService(t *testing.T) {
 		t.Errorf("enqueued %v, want %v", got, want)
 	}
 }
+
+// TestHandEditKeepsReady: putting back a hand edit of the StatefulSet while
+// every instance runs the current spec leaves Ready alone (no status write).
+func TestHandEditKeepsReady(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, jenkins("ci", 1, metav1.ConditionTrue))
+	f.converge("ci")
+	if _, err := f.kube.CoreV1().Pods(ns).Create(ctx, pod("ci", 0, true), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f.refresh()
+	f.converge("ci")
+	before := ready(f.js("ci"))
+	if before.Status != metav1.ConditionTrue {
+		t.Fatalf("Ready = %+v, want True", before)
+	}
+	ss := f.statefulSet("ci")
+	ss.Spec.Replicas = ptr.To[int32](7)
+	if _, err := f.kube.AppsV1().StatefulSets(ns).Update(ctx, ss, metav1.UpdateOptions{FieldManager: "kubectl-scale"}); err != nil {
+		t.Fatal(err)
+	}
+	f.refresh()
+	if got := fmt.Sprint(describe(f.sync("ci"))); got != "[patch statefulsets ci]" {
+		t.Errorf("writes = %s, want only the StatefulSet put back", got)
+	}
+	if r := ready(f.js("ci")); r != before {
+		t.Errorf("Ready = %+v, want unchanged %+v", r, before)
+	}
+}
