@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
 
+	"github.com/autobusi/cicd-apiserver/apis/cicd/v1alpha"
 	"github.com/autobusi/cicd-apiserver/apis/cicd/v1beta"
 )
 
@@ -178,4 +179,43 @@ func TestControllerOtherActors(t *testing.T) {
 		ref := metav1.GetControllerOf(svc)
 		return c.Status == metav1.ConditionTrue && ref != nil && ref.Name == "ot-headless", fmt.Sprintf("%s; Service ot-headless controlled by %+v", s, ref)
 	})
+
+	// Created and approved through v1alpha: run the same, read the same.
+	alpha := env.js.CicdV1alpha().JenkinsServices(ns)
+	if _, err := alpha.Create(ctx, &v1alpha.JenkinsService{
+		ObjectMeta: metav1.ObjectMeta{Name: "old"},
+		Spec:       v1alpha.JenkinsServiceSpec{InstanceAmount: 2, InstanceCpu: 3},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		a, err := alpha.Get(ctx, "old", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		a.Status.ApprovalStatus = v1alpha.ApprovalApproved
+		_, err = alpha.UpdateApproval(ctx, "old", a, metav1.UpdateOptions{})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, ctx, time.Minute, "v1alpha old: 2 instances of 3 CPUs running, Ready=True", func() (bool, string) {
+		a, err := alpha.Get(ctx, "old", metav1.GetOptions{})
+		if err != nil {
+			return false, err.Error()
+		}
+		c, s := readyOf("old")
+		running := 0
+		for _, in := range a.Status.Instances {
+			if in.Running && in.Cpu == 3 {
+				running++
+			}
+		}
+		return c.Status == metav1.ConditionTrue && running == 2 && a.Status.ApprovalStatus == v1alpha.ApprovalApproved,
+			fmt.Sprintf("%s; v1alpha status %+v", s, a.Status)
+	})
+	if ss, err := sts.Get(ctx, "old", metav1.GetOptions{}); err != nil || *ss.Spec.Replicas != 2 ||
+		ss.Spec.Template.Spec.Containers[0].Resources.Limits.Cpu().String() != "3" || ss.Spec.Template.Spec.Containers[0].Image != "jenkins/jenkins:lts" {
+		t.Errorf("StatefulSet old: %v %+v", err, ss)
+	}
 }
