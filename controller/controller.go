@@ -62,8 +62,9 @@ type Controller struct {
 	homeSize resource.Quantity
 }
 
-// Informers are what the controller reads. StatefulSets, Services and Pods
-// should hold only what carries LabelManagedBy=ManagedBy; StatefulSetNames and
+// Informers are what the controller reads. StatefulSets and Services
+// should hold only what carries LabelManagedBy=ManagedBy, Pods what carries
+// LabelName=AppName; StatefulSetNames and
 // ServiceNames the metadata of every other StatefulSet and Service, so that
 // one of a child's name made by someone else is seen and left alone.
 type Informers struct {

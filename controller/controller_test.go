@@ -72,9 +72,9 @@ func newFixture(t *testing.T, js *v1beta.JenkinsService, kubeObjs ...runtime.Obj
 }
 
 // refresh puts what the fake clientsets hold into the listers; those of
-// StatefulSets, Services and Pods hold only what carries the controller's
-// label, and the metadata listers every other StatefulSet and Service, as in
-// run.go.
+// StatefulSets and Services hold only what carries the controller's label
+// (Pods what carries app.kubernetes.io/name=jenkins), and the metadata
+// listers every other StatefulSet and Service, as in run.go.
 func (f *fixture) refresh() {
 	f.t.Helper()
 	ctx := context.Background()
@@ -116,7 +116,7 @@ func (f *fixture) refresh() {
 	for i := range svcl.Items {
 		svcObjs = append(svcObjs, &svcl.Items[i])
 	}
-	podl, err := f.kube.CoreV1().Pods(ns).List(ctx, ours)
+	podl, err := f.kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: cicd.LabelName + "=" + cicd.AppName})
 	if err != nil {
 		f.t.Fatal(err)
 	}

@@ -302,3 +302,26 @@ func TestHandEditKeepsReady(t *testing.T) {
 		t.Errorf("Ready = %+v, want unchanged %+v", r, before)
 	}
 }
+
+// TestPodWithoutManagedByLabel: a Pod of its StatefulSet whose managed-by
+// label was removed by hand is still an instance (the StatefulSet selects it
+// by the other two labels and keeps running it).
+func TestPodWithoutManagedByLabel(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, jenkins("ci", 1, metav1.ConditionTrue))
+	f.converge("ci")
+	p := pod("ci", 0, true)
+	delete(p.Labels, cicd.LabelManagedBy)
+	if _, err := f.kube.CoreV1().Pods(ns).Create(ctx, p, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f.refresh()
+	f.converge("ci")
+	js := f.js("ci")
+	if got := fmt.Sprint(instances(js)); got != "[ci-0/1500m/true]" {
+		t.Errorf("instances = %s, want [ci-0/1500m/true]", got)
+	}
+	if r := ready(js); r.Status != metav1.ConditionTrue {
+		t.Errorf("Ready = %+v, want True", r)
+	}
+}

@@ -103,6 +103,13 @@ func Run(ctx context.Context, o *Options) error {
 			informers.WithTweakListOptions(func(lo *metav1.ListOptions) {
 				lo.LabelSelector = cicd.LabelManagedBy + "=" + cicd.ManagedBy
 			}))
+		// The Pods by the label the StatefulSet's selector and the template
+		// share (not managed-by, which a hand edit of a Pod may drop while
+		// the StatefulSet still runs it): podOf keeps the instances.
+		podInformers := informers.NewSharedInformerFactoryWithOptions(kube, 0,
+			informers.WithTweakListOptions(func(lo *metav1.ListOptions) {
+				lo.LabelSelector = cicd.LabelName + "=" + cicd.AppName
+			}))
 		cicdInformers := cicdinformers.NewSharedInformerFactory(cicdClient, 0)
 		// The metadata of the StatefulSets and Services that are not the
 		// controller's: a child's name may be taken by one of them.
@@ -121,7 +128,7 @@ func Run(ctx context.Context, o *Options) error {
 			JenkinsServices:  cicdInformers.Cicd().V1beta().JenkinsServices(),
 			StatefulSets:     kubeInformers.Apps().V1().StatefulSets(),
 			Services:         kubeInformers.Core().V1().Services(),
-			Pods:             kubeInformers.Core().V1().Pods(),
+			Pods:             podInformers.Core().V1().Pods(),
 			StatefulSetNames: ssNames,
 			ServiceNames:     svcNames,
 		}, recorder, o.homeSize)
@@ -130,9 +137,11 @@ func Run(ctx context.Context, o *Options) error {
 			return
 		}
 		kubeInformers.Start(ctx.Done())
+		podInformers.Start(ctx.Done())
 		cicdInformers.Start(ctx.Done())
 		names.Start(ctx.Done())
 		defer kubeInformers.Shutdown()
+		defer podInformers.Shutdown()
 		defer cicdInformers.Shutdown()
 		defer names.Shutdown()
 		go func() {

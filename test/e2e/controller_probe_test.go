@@ -123,6 +123,14 @@ func TestControllerOtherActors(t *testing.T) {
 		return svc.UID != old.UID && svc.Spec.ClusterIP == corev1.ClusterIPNone, string(svc.UID)
 	})
 
+	// A Pod's managed-by label removed by hand: the StatefulSet still runs
+	// it (its selector has the other two labels), so it is still an instance.
+	k("label", "pod", "ot-0", "app.kubernetes.io/managed-by-")
+	time.Sleep(3 * time.Second)
+	if js := getJS(); len(js.Status.Instances) != 2 || !js.Status.Instances[0].Running || readyCondition(js).Status != metav1.ConditionTrue {
+		t.Errorf("after removing ot-0's managed-by label: instances %+v, Ready %+v", js.Status.Instances, readyCondition(js))
+	}
+
 	// Settled: 10 s without a write.
 	eventually(t, ctx, time.Minute, "settled", rolledOut)
 	rvs := func() string {
