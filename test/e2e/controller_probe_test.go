@@ -31,14 +31,7 @@ func TestControllerOtherActors(t *testing.T) {
 	beta := env.js.CicdV1beta().JenkinsServices(ns)
 	sts := env.kube.AppsV1().StatefulSets(ns)
 	svcs := env.kube.CoreV1().Services(ns)
-	k := func(args ...string) string {
-		t.Helper()
-		out, err := kubectl(ctx, env.admin, append(args, "-n", ns)...)
-		if err != nil {
-			t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return out
-	}
+	k := kubectlNS(t, ctx, ns)
 	getJS := func() *v1beta.JenkinsService {
 		t.Helper()
 		js, err := beta.Get(ctx, "ot", metav1.GetOptions{})

@@ -280,14 +280,7 @@ func TestController(t *testing.T) {
 		c := ss.Spec.Template.Spec.Containers[0]
 		return ss, fmt.Sprintf("replicas %d image %s requests %v limits %v", *ss.Spec.Replicas, c.Image, c.Resources.Requests, c.Resources.Limits)
 	}
-	k := func(args ...string) string {
-		t.Helper()
-		out, err := kubectl(ctx, env.admin, append(args, "-n", ns)...)
-		if err != nil {
-			t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return out
-	}
+	k := kubectlNS(t, ctx, ns)
 
 	// A Service of the name its headless Service needs, someone else's and
 	// without the controller's label: left alone (Conflict) until it goes.

@@ -27,14 +27,7 @@ const (
 func TestKubectl(t *testing.T) {
 	ctx := testContext(t, 4*time.Minute)
 	ns := testNamespace(t)
-	k := func(args ...string) string {
-		t.Helper()
-		out, err := kubectl(ctx, env.admin, append([]string{"-n", ns}, args...)...)
-		if err != nil {
-			t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return out
-	}
+	k := kubectlNS(t, ctx, ns)
 	kin := func(stdin string, args ...string) string {
 		t.Helper()
 		out, err := kubectlIn(ctx, env.admin, stdin, append([]string{"-n", ns}, args...)...)

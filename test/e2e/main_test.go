@@ -607,6 +607,19 @@ func kubectl(ctx context.Context, u *user, args ...string) (string, error) {
 	return b.String(), err
 }
 
+// kubectlNS returns a runner of the pinned kubectl as the admin in namespace
+// ns, which ends the test when kubectl fails.
+func kubectlNS(t *testing.T, ctx context.Context, ns string) func(args ...string) string {
+	return func(args ...string) string {
+		t.Helper()
+		out, err := kubectl(ctx, env.admin, append([]string{"-n", ns}, args...)...)
+		if err != nil {
+			t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return out
+	}
+}
+
 // kubectlIn is kubectl with stdin.
 func kubectlIn(ctx context.Context, u *user, stdin string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
