@@ -72,14 +72,14 @@ func newFixture(t *testing.T, js *v1beta.JenkinsService, kubeObjs ...runtime.Obj
 }
 
 // refresh puts what the fake clientsets hold into the listers; those of
-// StatefulSets and Services hold only what carries the controller's label
-// (Pods what carries app.kubernetes.io/name=jenkins), and the metadata
-// listers every other StatefulSet and Service, as in run.go.
+// StatefulSets and Services hold only what carries the controller's label,
+// Pods what podSelector selects, and the metadata listers every other
+// StatefulSet and Service: run.go's selectors.
 func (f *fixture) refresh() {
 	f.t.Helper()
 	ctx := context.Background()
-	ours := metav1.ListOptions{LabelSelector: cicd.LabelManagedBy + "=" + cicd.ManagedBy}
-	others := metav1.ListOptions{LabelSelector: cicd.LabelManagedBy + "!=" + cicd.ManagedBy}
+	ours := metav1.ListOptions{LabelSelector: ownSelector}
+	others := metav1.ListOptions{LabelSelector: otherSelector}
 	var jsObjs, ssObjs, svcObjs, podObjs, ssNames, svcNames []any
 	otherSS, err := f.kube.AppsV1().StatefulSets(ns).List(ctx, others)
 	if err != nil {
@@ -116,7 +116,7 @@ func (f *fixture) refresh() {
 	for i := range svcl.Items {
 		svcObjs = append(svcObjs, &svcl.Items[i])
 	}
-	podl, err := f.kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: cicd.LabelName + "=" + cicd.AppName})
+	podl, err := f.kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: podSelector})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -733,6 +733,15 @@ func TestEnqueueNamed(t *testing.T) {
 	f.c.enqueueNamed(false)(cache.DeletedFinalStateUnknown{Key: ns + "/web", Obj: theirs("web", map[string]string{"app": "x"})})
 	f.c.enqueueNamed(false)(theirs("db-headless", nil))
 	f.c.enqueueNamed(true)(theirs("ours", cicd.InstanceLabels("ours")))
+	got := f.queued()
+	want := []string{ns + "/ci", ns + "/ci-headless", ns + "/db-headless", ns + "/web"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("enqueued %v, want %v", got, want)
+	}
+}
+
+// queued takes every key out of the controller's queue, sorted.
+func (f *fixture) queued() []string {
 	var got []string
 	for f.c.queue.Len() > 0 {
 		k, _ := f.c.queue.Get()
@@ -740,8 +749,5 @@ func TestEnqueueNamed(t *testing.T) {
 		f.c.queue.Done(k)
 	}
 	sort.Strings(got)
-	want := []string{ns + "/ci", ns + "/ci-headless", ns + "/db-headless", ns + "/web"}
-	if strings.Join(got, " ") != strings.Join(want, " ") {
-		t.Errorf("enqueued %v, want %v", got, want)
-	}
+	return got
 }

@@ -3,7 +3,6 @@ package controller
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 	"testing"
 
@@ -262,13 +261,7 @@ func TestEnqueueService(t *testing.T) {
 	f := newFixture(t, nil)
 	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "ci-headless", Namespace: ns, Labels: cicd.InstanceLabels("ci")}}
 	f.c.enqueueService(cache.DeletedFinalStateUnknown{Key: ns + "/ci-headless", Obj: svc})
-	var got []string
-	for f.c.queue.Len() > 0 {
-		k, _ := f.c.queue.Get()
-		got = append(got, k)
-		f.c.queue.Done(k)
-	}
-	sort.Strings(got)
+	got := f.queued()
 	if want := []string{ns + "/ci", ns + "/ci-headless"}; strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("enqueued %v, want %v", got, want)
 	}

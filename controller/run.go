@@ -36,6 +36,17 @@ import (
 
 const protobuf = "application/vnd.kubernetes.protobuf"
 
+// The label selectors of the informers: the controller's own StatefulSets and
+// Services; everyone else's (their metadata: a child's name may be taken by
+// one); the Pods by the label the StatefulSet's selector and template share
+// (not managed-by, which a hand edit of a Pod may drop while the StatefulSet
+// still runs it; podOf keeps the instances).
+var (
+	ownSelector   = cicd.LabelManagedBy + "=" + cicd.ManagedBy
+	otherSelector = cicd.LabelManagedBy + "!=" + cicd.ManagedBy
+	podSelector   = cicd.LabelName + "=" + cicd.AppName
+)
+
 // Run runs the controller until ctx is done: with leader election, only while
 // it leads. It returns an error when it loses the lease, so that the process
 // exits and restarts as a candidate (as kube-controller-manager does).
@@ -101,20 +112,17 @@ func Run(ctx context.Context, o *Options) error {
 		defer synced.Store(false)
 		kubeInformers := informers.NewSharedInformerFactoryWithOptions(kube, 0,
 			informers.WithTweakListOptions(func(lo *metav1.ListOptions) {
-				lo.LabelSelector = cicd.LabelManagedBy + "=" + cicd.ManagedBy
+				lo.LabelSelector = ownSelector
 			}))
-		// The Pods by the label the StatefulSet's selector and the template
-		// share (not managed-by, which a hand edit of a Pod may drop while
-		// the StatefulSet still runs it): podOf keeps the instances.
 		podInformers := informers.NewSharedInformerFactoryWithOptions(kube, 0,
 			informers.WithTweakListOptions(func(lo *metav1.ListOptions) {
-				lo.LabelSelector = cicd.LabelName + "=" + cicd.AppName
+				lo.LabelSelector = podSelector
 			}))
 		cicdInformers := cicdinformers.NewSharedInformerFactory(cicdClient, 0)
 		// The metadata of the StatefulSets and Services that are not the
 		// controller's: a child's name may be taken by one of them.
 		names := metadatainformer.NewFilteredSharedInformerFactory(metaClient, 0, metav1.NamespaceAll, func(lo *metav1.ListOptions) {
-			lo.LabelSelector = cicd.LabelManagedBy + "!=" + cicd.ManagedBy
+			lo.LabelSelector = otherSelector
 		})
 		ssNames := names.ForResource(appsv1.SchemeGroupVersion.WithResource("statefulsets"))
 		svcNames := names.ForResource(corev1.SchemeGroupVersion.WithResource("services"))

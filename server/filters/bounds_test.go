@@ -141,6 +141,16 @@ func TestYAMLDepth(t *testing.T) {
 		{"document separator", "---\na: 1\n---\nb: 1\n", 1},
 		{"a JSON document (its line counts as a level)", `{"a":{"b":[1]}}`, 4},
 		{"flow across lines", "a: [\n  [\n    1\n  ]\n]\nb: 1\n", 3},
+		// Tags and anchors before a flow collection ("!!seq [", "&a [") hid
+		// its nesting: each '[' followed a letter, where no value starts.
+		{"tags", "a: !!seq [!!seq [!!map {b: 1}]]\n", 4},
+		{"anchors", "a: &x [&y [1]]\n", 3},
+		{"anchor right before a bracket", "a: &x[&y[1]]\n", 3},
+		{"local tag", "a: !t [!u [1]]\n", 3},
+		{"tag and anchor", "a: !!seq &x [!!seq &y [1]]\n", 3},
+		{"tag of a block mapping", "a: !!map\n  b: 1\n", 2},
+		{"exclamation mark in a plain scalar", "a: b!c[d]\n", 1},
+		{"ampersand in a plain scalar", "a: b&c[d]\n", 1},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

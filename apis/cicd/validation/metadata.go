@@ -29,9 +29,9 @@ const (
 // so that an object stored before the bounds can still be updated.
 func validateMetadataBounds(meta, old *metav1.ObjectMeta, fldPath *field.Path) field.ErrorList {
 	var allErrs field.ErrorList
-	var oldFinalizers, oldOwners, oldDepth int
+	var oldFinalizers, oldOwners int
 	if old != nil {
-		oldFinalizers, oldOwners, oldDepth = len(old.Finalizers), len(old.OwnerReferences), fieldsV1Depth(old.ManagedFields)
+		oldFinalizers, oldOwners = len(old.Finalizers), len(old.OwnerReferences)
 	}
 	if n := len(meta.Finalizers); n > maxMergedListItems && n > oldFinalizers {
 		allErrs = append(allErrs, field.TooMany(fldPath.Child("finalizers"), n, maxMergedListItems))
@@ -39,12 +39,15 @@ func validateMetadataBounds(meta, old *metav1.ObjectMeta, fldPath *field.Path) f
 	if n := len(meta.OwnerReferences); n > maxMergedListItems && n > oldOwners {
 		allErrs = append(allErrs, field.TooMany(fldPath.Child("ownerReferences"), n, maxMergedListItems))
 	}
-	if d := fieldsV1Depth(meta.ManagedFields); d > maxFieldsV1Depth && d > oldDepth {
-		for i := range meta.ManagedFields {
-			if f := meta.ManagedFields[i].FieldsV1; f != nil && jsonNesting(f.GetRawBytes()) > maxFieldsV1Depth {
-				allErrs = append(allErrs, field.Invalid(fldPath.Child("managedFields").Index(i).Child("fieldsV1"),
-					fmt.Sprintf("<%d levels>", jsonNesting(f.GetRawBytes())), fmt.Sprintf("must nest at most %d levels", maxFieldsV1Depth)))
-			}
+	// The stored managed fields are scanned only when the new ones are too deep.
+	for i := range meta.ManagedFields {
+		f := meta.ManagedFields[i].FieldsV1
+		if f == nil {
+			continue
+		}
+		if d := jsonNesting(f.GetRawBytes()); d > maxFieldsV1Depth && (old == nil || d > fieldsV1Depth(old.ManagedFields)) {
+			allErrs = append(allErrs, field.Invalid(fldPath.Child("managedFields").Index(i).Child("fieldsV1"),
+				fmt.Sprintf("<%d levels>", d), fmt.Sprintf("must nest at most %d levels", maxFieldsV1Depth)))
 		}
 	}
 	return allErrs
