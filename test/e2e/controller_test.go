@@ -346,15 +346,19 @@ func TestController(t *testing.T) {
 		return *ss.Spec.Replicas == 2 && c.Image == "jenkins/jenkins:lts" &&
 			c.Resources.Requests.Cpu().String() == "2" && c.Resources.Limits.Memory().String() == "2Gi", s
 	})
-	for _, name := range []string{"ci", "ci-headless"} {
-		svc, err := svcs.Get(ctx, name, metav1.GetOptions{})
-		if err != nil {
-			t.Fatalf("Service %s: %v", name, err)
+	// The Services are applied after the StatefulSet, in the same reconciliation.
+	eventually(t, ctx, time.Minute, "Services ci and ci-headless controlled by JenkinsService ci", func() (bool, string) {
+		for _, name := range []string{"ci", "ci-headless"} {
+			svc, err := svcs.Get(ctx, name, metav1.GetOptions{})
+			if err != nil {
+				return false, err.Error()
+			}
+			if ref := metav1.GetControllerOf(svc); ref == nil || ref.Kind != "JenkinsService" || ref.Name != "ci" {
+				return false, fmt.Sprintf("Service %s controller reference %+v", name, ref)
+			}
 		}
-		if ref := metav1.GetControllerOf(svc); ref == nil || ref.Kind != "JenkinsService" || ref.Name != "ci" {
-			t.Errorf("Service %s controller reference %+v", name, ref)
-		}
-	}
+		return true, ""
+	})
 
 	// The Pods become ready: status.instances and Ready=True, in both versions.
 	kubeletCtx, stopKubelet := context.WithCancel(ctx)
